@@ -1,0 +1,75 @@
+// umpctl: the command line of umpd.
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "verbs.hpp"
+
+namespace {
+
+struct verb {
+    const char* name;
+    const char* summary;
+    int (*run)(const umpctl::verb_args&);
+    const char* const* help;
+};
+
+const verb verbs[] = {
+    {"decode", "UMP words (hex) to one readable line or JSON object per message", umpctl::decode_verb,
+     &umpctl::decode_help},
+    {"encode", "a readable message to UMP words (hex)", umpctl::encode_verb, &umpctl::encode_help},
+    {"convert", "between MIDI 1.0 byte streams and UMP, and between protocols", umpctl::convert_verb,
+     &umpctl::convert_help},
+};
+
+void print_usage(std::ostream& out) {
+    out << "usage: umpctl VERB [ARGS...]\n       umpctl VERB --help\n\nverbs:\n";
+    for (const auto& v : verbs) out << "  " << v.name << std::string(10 - std::strlen(v.name), ' ') << v.summary << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(std::cerr);
+        return 2;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_usage(std::cout);
+        return 0;
+    }
+    if (name == "--version") {
+        std::cout << "umpctl " << UMPD_VERSION << "\n";
+        return 0;
+    }
+    for (const auto& v : verbs) {
+        if (name != v.name) continue;
+        std::vector<std::string> args(argv + 2, argv + argc);
+        for (const auto& a : args) {
+            if (a == "--") break;
+            if (a == "--help" || a == "-h") {
+                std::cout << *v.help;
+                return 0;
+            }
+        }
+        try {
+            return v.run(args);
+        } catch (const umpctl::usage_error& e) {
+            std::cerr << "umpctl " << name << ": " << e.what() << " (see umpctl " << name << " --help)\n";
+            return 2;
+        } catch (const umpctl::input_error& e) {
+            std::cerr << "umpctl " << name << ": " << e.what() << "\n";
+            return 1;
+        } catch (const std::exception& e) {
+            std::cerr << "umpctl " << name << ": " << e.what() << "\n";
+            return 1;
+        }
+    }
+    std::cerr << "umpctl: unknown verb '" << name << "'\n";
+    print_usage(std::cerr);
+    return 2;
+}
