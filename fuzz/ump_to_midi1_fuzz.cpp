@@ -1,5 +1,6 @@
 // Fuzzes UMP → MIDI 1.0 bytes with arbitrary words (mostly steered to types 0x1..0x3),
-// cut anywhere (inside packets too) and written through outputs of one to four bytes.
+// cut anywhere (inside packets too) and written through outputs of one to four bytes,
+// and of one to 24.
 // Checks: the result does not depend on the cuts; the bytes are clean MIDI 1.0 (read
 // back, they raise no complaint); and bytes → UMP → bytes gives the same bytes again
 // (real time compared as its own sequence).
@@ -63,6 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto bytes = to_bytes(cut, words, rng, 1 + rng.next() % 9, 1, 4);
     require(bytes == expected);
     require(cut.counters == whole.counters);
+
+    // Long chunks through outputs of 1..24 bytes: the converter's direct path (four
+    // words of input and nine bytes of room left) and its resumable one take turns.
+    ump_to_midi1_state mixed{};
+    mixed.running_status = running_status;
+    mixed.only_group = only;
+    require(to_bytes(mixed, words, rng, 1 + rng.next() % 40, 1, 24) == expected);
+    require(mixed.counters == whole.counters);
+    require(mixed.sysex_open == cut.sysex_open);
 
     // Close a SysEx the input left open, so that the bytes are a complete stream.
     if (cut.sysex_open) bytes.push_back(0xF7);

@@ -1,5 +1,7 @@
 #include "umpd/core/bytestream.hpp"
 
+#include <cstddef>
+
 #include "umpd/core/messages.hpp"
 #include "umpd/core/reader.hpp"
 
@@ -131,78 +133,142 @@ std::size_t flush(midi1_to_ump_state& s, std::span<std::uint32_t> out) noexcept 
 // UMP → MIDI 1.0 bytes
 // ---------------------------------------------------------------------------
 
-void put(ump_to_midi1_state& s, std::uint8_t b) noexcept { s.pending[s.pending_count++] = b; }
+// The most bytes one packet becomes: F7 closing an open SysEx, then F0, six data
+// bytes and F7. convert_packet may also store (but not count) bytes up to this bound,
+// so its destination always needs this much room.
+constexpr std::size_t max_bytes_per_packet = 9;
+static_assert(std::tuple_size_v<decltype(ump_to_midi1_state::pending)> >= max_bytes_per_packet);
 
-void close_sysex(ump_to_midi1_state& s) noexcept {
-    if (!s.sysex_open) return;
-    put(s, sysex_end);
-    s.sysex_open = false;
-    ++s.counters.unterminated_sysex;
+// The state convert_packet reads and writes, held in locals for a whole call: bytes
+// stored through a std::uint8_t* may alias anything, so fields left in the state struct
+// would be reloaded from memory after every byte written.
+struct u2m_hot {
+    bool running_status;
+    bool filter;  // only_group is set
+    std::uint8_t only_group;
+    std::uint8_t last_status;
+    bool sysex_open;
+    std::uint8_t sysex_group;
+};
+
+u2m_hot load_hot(const ump_to_midi1_state& s) noexcept {
+    return {s.running_status, s.only_group.has_value(), s.only_group ? s.only_group->index : std::uint8_t{0},
+            s.last_status, s.sysex_open, s.sysex_group.index};
 }
 
-// Converts one complete packet into s.pending (at most 9 bytes: F7 closing an open
-// SysEx, then F0, six bytes and F7).
-void convert_packet(ump_to_midi1_state& s, const packet& p) noexcept {
+void store_hot(ump_to_midi1_state& s, const u2m_hot& h) noexcept {
+    s.last_status = h.last_status;
+    s.sysex_open = h.sysex_open;
+    s.sysex_group = group{h.sysex_group};
+}
+
+// word_count_of() without a table load: stepping through the input is a chain of
+// dependent operations (load a word, find its size, add), and a load would lengthen it.
+constexpr std::uint32_t packed_sizes = [] {
+    std::uint32_t bits = 0;
+    for (unsigned t = 0; t < 16; ++t) bits |= (word_count_table[t] - 1u) << (2 * t);
+    return bits;
+}();
+
+[[nodiscard]] constexpr unsigned size_of_packet(std::uint32_t w0) noexcept {
+    return ((packed_sizes >> ((w0 >> 28) * 2)) & 3u) + 1u;
+}
+
+// The packet at p, which has at least max_packet_words readable words. Words past the
+// packet's size are copied as they are: they are not part of the packet (nothing here
+// or in check_packet looks at them), and masking them would cost branches.
+[[nodiscard]] packet load_packet(const std::uint32_t* p) noexcept { return packet{p[0], p[1], p[2], p[3]}; }
+
+// MIDI 1.0 data bytes after each status byte that a checked type 0x1 or 0x2 packet can
+// carry (0 for the rest): a load instead of branches on the status.
+constexpr std::array<std::uint8_t, 256> data_bytes_after = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (unsigned st = 0x80; st < 0xF0; ++st) t[st] = (st & 0xE0u) == 0xC0u ? 1 : 2;  // Cn, Dn take one
+    for (unsigned st = 0xF0; st < 0x100; ++st) {
+        const int n = system_data_bytes(static_cast<std::uint8_t>(st));
+        t[st] = static_cast<std::uint8_t>(n < 0 ? 0 : n);
+    }
+    return t;
+}();
+
+// Converts one complete packet into dst[0 .. returned count); dst must have room for
+// max_bytes_per_packet. Bytes past the count may be stored too: writing a byte
+// unconditionally and advancing by a condition keeps the common cases free of
+// data-dependent branches.
+[[gnu::always_inline]] inline unsigned convert_packet(u2m_hot& h, ump_to_midi1_counters& c, const packet& p,
+                                                      std::uint8_t* dst) noexcept {
     if (check_packet(p) != read_error::none) {
-        ++s.counters.malformed_packets;
-        return;
-    }
-    const message_type t = p.type();
-    if (t != message_type::system && t != message_type::midi1_channel_voice && t != message_type::data64) {
-        ++s.counters.skipped_packets;
-        return;
-    }
-    const group g = p.group_field();
-    if (s.only_group && *s.only_group != g) {
-        ++s.counters.other_group_packets;
-        return;
+        ++c.malformed_packets;
+        return 0;
     }
     const std::uint32_t w0 = p[0];
+    const unsigned t = w0 >> 28;
+    if (t - 1u > 2u) {  // only 0x1, 0x2 and 0x3 have a byte form
+        ++c.skipped_packets;
+        return 0;
+    }
+    const auto g = static_cast<std::uint8_t>(field<27, 24>(w0));
+    if (h.filter && h.only_group != g) {
+        ++c.other_group_packets;
+        return 0;
+    }
     const auto status = static_cast<std::uint8_t>(field<23, 16>(w0));
     const auto data1 = static_cast<std::uint8_t>(field<14, 8>(w0));
     const auto data2 = static_cast<std::uint8_t>(field<6, 0>(w0));
 
-    if (t == message_type::system) {
-        if (status >= 0xF8) {  // real time: allowed anywhere, changes nothing
-            put(s, status);
-            return;
+    if (t != 0x3) {
+        // Channel voice and system share one path without data-dependent branches:
+        // in a live stream the two interleave unpredictably. check_packet has limited
+        // the status to 80..EF (type 0x2) or to a UMP system message (type 0x1).
+        const bool voice = t == 0x2;
+        const bool real_time = status >= 0xF8;  // allowed anywhere, changes nothing
+        unsigned k = 0;
+        if (h.sysex_open & !real_time) {  // a MIDI 1.0 SysEx cannot carry anything else
+            dst[k++] = sysex_end;
+            h.sysex_open = false;
+            ++c.unterminated_sysex;
         }
-        close_sysex(s);
-        s.last_status = 0;
-        put(s, status);
-        const int n = system_data_bytes(status);
-        if (n > 0) put(s, data1);
-        if (n > 1) put(s, data2);
-        return;
+        dst[k] = status;
+        // & rather than &&: one test instead of a branch per operand.
+        k += !(voice & h.running_status & (status == h.last_status));
+        dst[k] = data1;
+        dst[k + 1] = data2;
+        // Voice sets the running status, real time keeps it, system common cancels it.
+        // Masks rather than a conditional, which compilers turn into a branch.
+        const auto voice_mask = static_cast<std::uint8_t>(-static_cast<int>(voice));
+        const auto keep_mask = static_cast<std::uint8_t>(-static_cast<int>(real_time));
+        h.last_status = static_cast<std::uint8_t>((status & voice_mask) | (h.last_status & keep_mask));
+        return k + data_bytes_after[status];
     }
 
-    if (t == message_type::midi1_channel_voice) {
-        close_sysex(s);
-        if (!s.running_status || status != s.last_status) put(s, status);
-        s.last_status = status;
-        put(s, data1);
-        if ((status & 0xE0u) != 0xC0u) put(s, data2);
-        return;
+    // 7-bit SysEx; check_packet has limited the format to 0..3 and the count to 0..6.
+    const bool continues_sysex = field<21, 20>(w0) >= 2;  // continue or end
+    unsigned k = 0;
+    if (!continues_sysex) {
+        if (h.sysex_open) {  // a start or complete while one is open
+            dst[k++] = sysex_end;
+            ++c.unterminated_sysex;
+        }
+        h.last_status = 0;
+        dst[k++] = sysex_start;
+        h.sysex_open = true;
+        h.sysex_group = g;
+    } else if (!h.sysex_open || h.sysex_group != g) {
+        ++c.orphaned_sysex;
+        return 0;
     }
-
-    // 7-bit SysEx.
-    const auto v = sysex7_view{p};
-    const packet_format f = v.format();
-    if (f == packet_format::complete || f == packet_format::start) {
-        close_sysex(s);
-        s.last_status = 0;
-        put(s, sysex_start);
-        s.sysex_open = true;
-        s.sysex_group = g;
-    } else if (!s.sysex_open || s.sysex_group != g) {
-        ++s.counters.orphaned_sysex;
-        return;
-    }
-    for (unsigned i = 0; i < v.size(); ++i) put(s, v.byte(i));
-    if (f == packet_format::complete || f == packet_format::end) {
-        put(s, sysex_end);
-        s.sysex_open = false;
-    }
+    const std::uint32_t w1 = p[1];
+    dst[k] = static_cast<std::uint8_t>(w0 >> 8);
+    dst[k + 1] = static_cast<std::uint8_t>(w0);
+    dst[k + 2] = static_cast<std::uint8_t>(w1 >> 24);
+    dst[k + 3] = static_cast<std::uint8_t>(w1 >> 16);
+    dst[k + 4] = static_cast<std::uint8_t>(w1 >> 8);
+    dst[k + 5] = static_cast<std::uint8_t>(w1);
+    k += field<19, 16>(w0);
+    dst[k] = sysex_end;
+    const bool last = field<21, 20>(w0) == 0 || field<21, 20>(w0) == 3;  // complete or end
+    h.sysex_open = h.sysex_open && !last;
+    return k + last;
 }
 
 std::size_t flush(ump_to_midi1_state& s, std::span<std::uint8_t> out) noexcept {
@@ -210,6 +276,71 @@ std::size_t flush(ump_to_midi1_state& s, std::span<std::uint8_t> out) noexcept {
     while (s.pending_pos < s.pending_count && written < out.size()) out[written++] = s.pending[s.pending_pos++];
     if (s.pending_pos == s.pending_count) s.pending_pos = s.pending_count = 0;
     return written;
+}
+
+conversion_result ump_to_midi1_run(ump_to_midi1_state& s, u2m_hot& h, std::span<const std::uint32_t> in,
+                                   std::span<std::uint8_t> out) noexcept {
+    conversion_result r;
+    r.written = flush(s, out);
+    if (s.pending_count != 0) {
+        r.status = conversion_status::output_full;
+        return r;
+    }
+    const std::size_t size = in.size();
+
+    // Complete the packet the previous input ended inside.
+    if (s.partial_count != 0) {
+        const unsigned need = word_count_of(s.partial[0]);
+        while (s.partial_count < need && r.consumed < size) s.partial[s.partial_count++] = in[r.consumed++];
+        if (s.partial_count < need) return r;
+        const packet p{s.partial[0], s.partial[1], s.partial[2], s.partial[3]};
+        s.partial = {};
+        s.partial_count = 0;
+        s.pending_count = static_cast<std::uint8_t>(convert_packet(h, s.counters, p, s.pending.data()));
+        r.written += flush(s, out.subspan(r.written));
+        if (s.pending_count != 0) {
+            r.status = conversion_status::output_full;
+            return r;
+        }
+    }
+
+    // Fast path: while a whole packet can be read without looking at its size and
+    // the output has room for the most any packet becomes, convert straight into the
+    // output. Neither condition can become true again once false, so the slow path
+    // below only ever finishes the call.
+    {
+        const std::uint32_t* ip = in.data() + r.consumed;
+        const std::uint32_t* const ip_end = in.data() + size;
+        std::uint8_t* op = out.data() + r.written;
+        std::uint8_t* const op_end = out.data() + out.size();
+        while (ip_end - ip >= static_cast<std::ptrdiff_t>(max_packet_words) &&
+               op_end - op >= static_cast<std::ptrdiff_t>(max_bytes_per_packet)) {
+            const unsigned n = size_of_packet(ip[0]);
+            op += convert_packet(h, s.counters, load_packet(ip), op);
+            ip += n;
+        }
+        r.consumed = static_cast<std::size_t>(ip - in.data());
+        r.written = static_cast<std::size_t>(op - out.data());
+    }
+
+    // Slow path: through s.pending, so that a packet's bytes can wait for room.
+    while (r.consumed < size) {
+        const unsigned n = word_count_of(in[r.consumed]);
+        if (n > size - r.consumed) {
+            while (r.consumed < size) s.partial[s.partial_count++] = in[r.consumed++];
+            break;
+        }
+        const packet p = packet::from_words(in.subspan(r.consumed, n));
+        r.consumed += n;
+        s.pending_count = static_cast<std::uint8_t>(convert_packet(h, s.counters, p, s.pending.data()));
+        if (s.pending_count == 0) continue;
+        r.written += flush(s, out.subspan(r.written));
+        if (s.pending_count != 0) {
+            r.status = conversion_status::output_full;
+            return r;
+        }
+    }
+    return r;
 }
 
 }  // namespace
@@ -236,40 +367,9 @@ conversion_result midi1_to_ump(midi1_to_ump_state& s, std::span<const std::uint8
 
 conversion_result ump_to_midi1(ump_to_midi1_state& s, std::span<const std::uint32_t> in,
                                std::span<std::uint8_t> out) noexcept {
-    conversion_result r;
-    r.written = flush(s, out);
-    if (s.pending_count != 0) {
-        r.status = conversion_status::output_full;
-        return r;
-    }
-    const std::size_t size = in.size();
-    while (r.consumed < size) {
-        packet p;
-        if (s.partial_count != 0) {
-            // Complete the packet the previous input ended inside.
-            const unsigned need = word_count_of(s.partial[0]);
-            while (s.partial_count < need && r.consumed < size) s.partial[s.partial_count++] = in[r.consumed++];
-            if (s.partial_count < need) break;
-            p = packet{s.partial[0], s.partial[1], s.partial[2], s.partial[3]};
-            s.partial = {};
-            s.partial_count = 0;
-        } else {
-            const unsigned n = word_count_of(in[r.consumed]);
-            if (n > size - r.consumed) {
-                while (r.consumed < size) s.partial[s.partial_count++] = in[r.consumed++];
-                break;
-            }
-            p = packet::from_words(in.subspan(r.consumed, n));
-            r.consumed += n;
-        }
-        convert_packet(s, p);
-        if (s.pending_count == 0) continue;
-        r.written += flush(s, out.subspan(r.written));
-        if (s.pending_count != 0) {
-            r.status = conversion_status::output_full;
-            return r;
-        }
-    }
+    u2m_hot h = load_hot(s);
+    const conversion_result r = ump_to_midi1_run(s, h, in, out);
+    store_hot(s, h);
     return r;
 }
 

@@ -46,10 +46,12 @@ inline unsigned size_code(std::uint32_t w) noexcept { return (detail::packed_wor
 
 }  // namespace
 
-validation_result validate(std::span<const std::uint32_t> words) noexcept {
+namespace detail {
+
+validation_result validate_from(std::span<const std::uint32_t> words, std::size_t pos) noexcept {
     const std::uint32_t* const data = words.data();
     const std::size_t size = words.size();
-    std::size_t pos = 0;
+    if (pos > size) pos = size;  // not a packet start; keeps the arithmetic below in range
 
     // Blocks: words pos..pos+3 are inspected, the packets starting there end by pos+7,
     // so pos + 8 <= size keeps every read (the word after pos+3 included) in bounds.
@@ -76,6 +78,14 @@ validation_result validate(std::span<const std::uint32_t> words) noexcept {
         pos += n;
     }
     return {read_error::none, size};
+}
+
+}  // namespace detail
+
+validation_result validate(std::span<const std::uint32_t> words) noexcept {
+    // Asked once: a function-local static costs one well-predicted load per call.
+    static const bool use_avx2 = detail::avx2_kernel_usable();
+    return use_avx2 ? detail::validate_avx2(words) : detail::validate_from(words, 0);
 }
 
 }  // namespace umpd::core

@@ -237,6 +237,79 @@ TEST(ump_to_midi1, vectors) {
     }
 }
 
+// ump_to_midi1 converts straight into the output while four words of input are left
+// and the output has room for nine bytes (the most one packet becomes), and through
+// its state otherwise. The vectors are short, so above they mostly take the second
+// path. Here each case's words come in one chunk followed by four utility NOOPs
+// (skipped, and nothing else): every packet of the case then has four words after its
+// start, so outputs of 9 bytes or more take the direct path, smaller ones the other,
+// and sizes just above 9 switch from one to the other within a call.
+TEST(ump_to_midi1, vectors_through_every_output_size) {
+    const auto cases = load_ump_to_midi1();
+    for (const auto& c : cases) {
+        std::vector<std::uint32_t> whole;
+        for (const auto& chunk : c.chunks) whole.insert(whole.end(), chunk.begin(), chunk.end());
+        std::size_t end = 0;
+        while (end < whole.size()) end += word_count_of(whole[end]);
+        if (end != whole.size()) continue;  // ends inside a packet: the NOOPs would complete it
+        whole.insert(whole.end(), 4, 0x00000000u);
+        auto counters = c.counters;
+        counters.skipped_packets += 4;
+        std::vector<std::size_t> caps{64, 4096};
+        for (std::size_t cap = 1; cap <= 12; ++cap) caps.push_back(cap);
+        for (std::size_t cap : caps) {
+            for (bool chunked : {false, true}) {
+                ump_to_midi1_state s{};
+                s.only_group = c.only_group;
+                s.running_status = c.running_status;
+                // Chunked: the case's own cuts, the NOOPs added to the last chunk.
+                auto chunks = chunked ? c.chunks : std::vector<std::vector<std::uint32_t>>{whole};
+                if (chunked) chunks.back().insert(chunks.back().end(), 4, 0x00000000u);
+                const auto got = to_bytes(s, chunks, {cap, cap});
+                const std::string where =
+                    c.where + " (output of " + std::to_string(cap) + " bytes" + (chunked ? ", chunked)" : ")");
+                EXPECT_EQ(hex(got), hex(c.expected)) << where;
+                expect_counters(s.counters, counters, where);
+            }
+        }
+    }
+}
+
+// The largest output of one packet, F7 F0 d d d d d d F7, written straight into an
+// output with exactly nine bytes left: nothing may be stored past the end (ASan
+// watches the exact-size buffer) and nothing may wait in the state.
+TEST(ump_to_midi1, largest_packet_output_fills_the_output_exactly) {
+    const std::uint32_t in[] = {0x30160102u, 0x03040506u,   // start, 6 bytes: F0 + 6
+                                0x30061112u, 0x13141516u,   // complete while open: F7 F0 + 6 + F7
+                                0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u};
+    std::vector<std::uint8_t> out(16);
+    ump_to_midi1_state s{};
+    const auto r = ump_to_midi1(s, in, out);
+    EXPECT_EQ(r.status, conversion_status::ok);
+    EXPECT_EQ(r.consumed, 8u);
+    ASSERT_EQ(r.written, 16u);
+    EXPECT_EQ(hex(out), hex(std::vector<std::uint8_t>{0xF0, 1, 2, 3, 4, 5, 6, 0xF7, 0xF0, 0x11, 0x12, 0x13, 0x14,
+                                                      0x15, 0x16, 0xF7}));
+    EXPECT_EQ(s.counters.unterminated_sysex, 1u);
+    EXPECT_EQ(s.counters.skipped_packets, 4u);
+    EXPECT_FALSE(s.sysex_open);
+
+    // One byte short: the second packet's bytes wait in the state, the rest follows.
+    std::vector<std::uint8_t> small(15);
+    ump_to_midi1_state t{};
+    auto r2 = ump_to_midi1(t, in, small);
+    EXPECT_EQ(r2.status, conversion_status::output_full);
+    EXPECT_EQ(r2.consumed, 4u);
+    EXPECT_EQ(r2.written, 15u);
+    std::vector<std::uint8_t> rest(4);
+    r2 = ump_to_midi1(t, std::span(in).subspan(r2.consumed), rest);
+    EXPECT_EQ(r2.status, conversion_status::ok);
+    EXPECT_EQ(r2.consumed, 4u);
+    ASSERT_EQ(r2.written, 1u);
+    EXPECT_EQ(rest[0], 0xF7);
+    EXPECT_EQ(t.counters, s.counters);
+}
+
 // ---------------------------------------------------------------------------
 // Resumption when the output fills
 // ---------------------------------------------------------------------------
@@ -589,6 +662,17 @@ TEST(ump_to_midi1, random_words_chunking_does_not_matter) {
         const auto got = to_bytes(cut, random_chunks(in, rng, 1 + rng() % 6), {1, 3, &rng});
         ASSERT_EQ(hex(got), hex(expected)) << round;
         EXPECT_EQ(cut.counters, whole.counters);
+
+        // Every output size from 1 to 12 with long chunks: the direct and the resumable
+        // path take turns (see vectors_through_every_output_size).
+        for (std::size_t cap = 1; cap <= 12; ++cap) {
+            ump_to_midi1_state sized{};
+            sized.running_status = whole.running_status;
+            const auto got_sized = to_bytes(sized, random_chunks(in, rng, 1 + rng() % 40), {cap, cap});
+            ASSERT_EQ(hex(got_sized), hex(expected)) << round << ", output of " << cap;
+            EXPECT_EQ(sized.counters, whole.counters) << round << ", output of " << cap;
+            EXPECT_EQ(sized.sysex_open, whole.sysex_open) << round << ", output of " << cap;
+        }
 
         // What comes out is clean MIDI 1.0: reading it back finds nothing to complain about.
         midi1_to_ump_state check{};

@@ -139,7 +139,21 @@ std::string read_all(std::span<const std::uint32_t> words) {
     return out.empty() ? "none" : out;
 }
 
+bool same(const validation_result& a, const validation_result& b) { return a.error == b.error && a.offset == b.offset; }
+
+std::string describe(const validation_result& v) { return std::string(to_string(v.error)) + "@" + std::to_string(v.offset); }
+
+// validate() and every kernel it may pick, on the same words: all must agree.
+void expect_kernels_agree(std::span<const std::uint32_t> words) {
+    const validation_result v = validate(words);
+    const validation_result portable = detail::validate_from(words, 0);
+    const validation_result simd = detail::validate_avx2(words);
+    EXPECT_TRUE(same(portable, v)) << describe(portable) << " vs " << describe(v) << " (" << words.size() << " words)";
+    EXPECT_TRUE(same(simd, v)) << describe(simd) << " vs " << describe(v) << " (" << words.size() << " words)";
+}
+
 std::string first_error(std::span<const std::uint32_t> words) {
+    expect_kernels_agree(words);
     const validation_result v = validate(words);
     if (v.ok()) {
         EXPECT_EQ(v.offset, words.size());
@@ -193,7 +207,7 @@ TEST(reader, malformed_corpus_before_a_guard_page) {
         for (std::size_t n = 0; n < words.size(); ++n) {
             const auto prefix = guard.place(std::vector<std::uint32_t>(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(n)));
             (void)read_all(prefix);
-            (void)validate(prefix);
+            expect_kernels_agree(prefix);
         }
     }
 }
@@ -413,6 +427,81 @@ TEST(reader, error_names) {
     EXPECT_STREQ(to_string(read_error::malformed_byte_count), "malformed_byte_count");
     EXPECT_STREQ(to_string(read_error::malformed_data_byte), "malformed_data_byte");
     EXPECT_STREQ(to_string(static_cast<read_error>(200)), "unknown");
+}
+
+// A long stream of random packets of every type, mostly well formed: statuses are
+// often ones in use, high bits in data bytes rare. A malformed packet becomes one of a
+// never-checked type of the same size, except with probability 1 / keep_bad, so that
+// the first error falls anywhere in a long buffer, after a long good run.
+std::vector<std::uint32_t> random_stream(std::mt19937& rng, std::size_t size, unsigned keep_bad) {
+    static constexpr std::array<std::uint8_t, 16> unchecked_of_size{0x0, 0x0, 0x8, 0xB, 0xD};
+    static constexpr std::array<std::uint8_t, 12> common_status{0x90, 0x80, 0xB0, 0xE0, 0xC0, 0xF8,
+                                                                0xF2, 0x06, 0x13, 0x00, 0x02, 0x40};
+    std::vector<std::uint32_t> words;
+    while (words.size() < size) {
+        packet p;
+        for (auto& w : p.words) {
+            w = static_cast<std::uint32_t>(rng()) & 0x7F7F7F7Fu;
+            if (rng() % 16 == 0) w |= 0x80u << (8 * (rng() % 4));
+        }
+        const auto type = static_cast<std::uint32_t>(rng() % 2 ? 1 + rng() % 5 : rng() % 16);
+        const auto status = static_cast<std::uint32_t>(rng() % 2 ? common_status[rng() % common_status.size()] : rng() % 256);
+        p.words[0] = (type << 28) | static_cast<std::uint32_t>((rng() % 16) << 24) | (status << 16) | (p.words[0] & 0xFFFFu);
+        if (check_packet(p) != read_error::none && rng() % keep_bad != 0)
+            p.words[0] = (p.words[0] & 0x0FFFFFFFu) | (std::uint32_t{unchecked_of_size[p.size()]} << 28);
+        for (auto w : p.span()) words.push_back(w);
+    }
+    words.resize(size);  // may cut the last packet
+    return words;
+}
+
+// The kernels step through whole blocks and hand the rest to the packet loop: streams
+// of every length up to a page, ending at a guard page, with the first error anywhere.
+TEST(reader, kernels_agree_on_random_streams_before_a_guard_page) {
+    RecordProperty("avx2_kernel", detail::avx2_kernel_usable() ? "used" : "not available here");
+    std::mt19937 rng(77);
+    guarded_words guard;
+    std::size_t errors_past_the_first_block = 0;
+    for (int round = 0; round < 3000; ++round) {
+        const std::size_t size = round < 100 ? static_cast<std::size_t>(round) : rng() % 1025;
+        const auto words = random_stream(rng, size, round % 3 == 0 ? 1000000u : static_cast<unsigned>(1 + rng() % 200));
+        const auto span = guard.place(words);
+        const std::string all = read_all(span);
+        const std::string first = first_error(span);  // compares the kernels too
+        EXPECT_EQ(first, first_of(all)) << "round " << round;
+        const validation_result v = validate(span);
+        if (!v.ok() && v.offset >= 16) ++errors_past_the_first_block;
+        // From a packet start part-way in, the same as validating from there.
+        const auto k = static_cast<std::size_t>(rng() % (size + 1));
+        std::size_t start = 0;
+        while (start < k && start < size) start += word_count_of(span[start]);
+        if (start <= size) {
+            const validation_result from = detail::validate_from(span, start);
+            const validation_result rest = validate(span.subspan(start));
+            EXPECT_EQ(from.error, rest.error);
+            EXPECT_EQ(from.offset, rest.offset + start);
+        }
+    }
+    EXPECT_GT(errors_past_the_first_block, 1000u);  // the errors are not all near the start
+}
+
+// One bad bit at every position of a well-formed stream: where it lands in a packet
+// that checks that bit, validate() must stop exactly there, whichever kernel runs.
+TEST(reader, kernels_agree_on_one_bad_bit_anywhere) {
+    std::mt19937 rng(5);
+    const auto good = random_stream(rng, 700, 1000000);
+    ASSERT_EQ(first_of(read_all(good)), first_error(good));
+    for (const std::uint32_t bit : {0x80u, 0x8000u, 0x800000u, 0x80000000u, 0x00F00000u}) {
+        std::size_t found = 0;
+        for (std::size_t i = 0; i < good.size(); ++i) {
+            auto words = good;
+            words[i] ^= bit;
+            const std::string expected = first_of(read_all(words));
+            EXPECT_EQ(first_error(words), expected) << "word " << i << " bit " << std::hex << bit;
+            found += expected != "none" && expected.find("truncated") == std::string::npos;
+        }
+        EXPECT_GT(found, 20u) << std::hex << bit;
+    }
 }
 
 // The check is constexpr: usable in static assertions.

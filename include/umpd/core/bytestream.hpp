@@ -17,6 +17,9 @@
 //               (which may be empty).
 // UMP output only ever holds whole packets, so midi1_to_ump needs room for two words
 // (a SysEx packet) to be sure of progress; ump_to_midi1 progresses with one byte.
+// ump_to_midi1 may also store into output[written .. size) (scratch, never past the
+// end of the span): it writes a packet's bytes straight into the output when there
+// is room, some unconditionally, and counts only those that belong.
 #pragma once
 
 #include <array>

@@ -280,7 +280,27 @@ struct validation_result {
     [[nodiscard]] constexpr bool ok() const noexcept { return error == read_error::none; }
 };
 
-// The first truncated or malformed packet of a buffer, if any.
+// The first truncated or malformed packet of a buffer, if any. Picks the fastest
+// kernel the CPU has (see below) once; every kernel gives the same result.
 [[nodiscard]] validation_result validate(std::span<const std::uint32_t> words) noexcept;
+
+namespace detail {
+
+// validate()'s kernels, public so that tests and the fuzzer can hold them against
+// each other on the same input.
+
+// The portable path, from pos on; pos must be where a packet starts (0 for a whole
+// buffer; a pos past the end is taken as the end). It also finishes the SIMD
+// kernel's work: the last few words, and naming the first error.
+[[nodiscard]] validation_result validate_from(std::span<const std::uint32_t> words, std::size_t pos) noexcept;
+
+// True on x86-64 processors with AVX2, BMI1 and BMI2, where validate() uses validate_avx2().
+[[nodiscard]] bool avx2_kernel_usable() noexcept;
+
+// Eight words a step with AVX2. Falls back to the portable path where
+// avx2_kernel_usable() is false, so it is safe to call anywhere.
+[[nodiscard]] validation_result validate_avx2(std::span<const std::uint32_t> words) noexcept;
+
+}  // namespace detail
 
 }  // namespace umpd::core
