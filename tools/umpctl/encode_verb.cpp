@@ -16,6 +16,7 @@
 #include "umpd/core/reassembly.hpp"
 #include "umpd/core/scale.hpp"
 #include "umpd/core/translate.hpp"
+#include "encode.hpp"
 #include "verbs.hpp"
 
 namespace umpctl {
@@ -415,16 +416,23 @@ const char* const encode_help = [] {
     return text.c_str();
 }();
 
-int encode_verb(const verb_args& args) {
-    const arguments a(args, {"raw", "static", "midi1", "midi2", "rx-jr", "tx-jr", "active", "detach", "reset"});
-    if (a.positional().size() != 1) throw usage_error("name exactly one message, e.g. note-on");
-    const auto& name = a.positional().front();
+const std::vector<std::string> encode_flags{"raw", "static", "midi1", "midi2", "rx-jr", "tx-jr", "active", "detach", "reset"};
+
+bool is_message_name(std::string_view name) {
+    for (const auto& f : forms())
+        if (name == f.name) return true;
+    return false;
+}
+
+std::vector<packet> encode_message(const arguments& a, const std::string& name, const std::vector<std::string>& extra_known,
+                                   const std::string& default_protocol) {
     for (const auto& f : forms()) {
         if (name != f.name) continue;
         std::vector<std::string> known = f.known;
         known.insert(known.end(), {"group", "channel", "protocol"});
+        known.insert(known.end(), extra_known.begin(), extra_known.end());
         a.reject_unknown(known);
-        const auto proto_name = a.option_or("protocol", "midi2");
+        const auto proto_name = a.option_or("protocol", default_protocol);
         if (proto_name != "midi1" && proto_name != "midi2")
             throw usage_error("--protocol must be midi1 or midi2, not '" + proto_name + "'");
         const request r{a,
@@ -433,14 +441,20 @@ int encode_verb(const verb_args& args) {
                         proto_name == "midi1" ? protocol::midi1 : protocol::midi2,
                         a.flag("raw")};
         if (r.raw && r.proto == protocol::midi1) throw usage_error("--raw needs --protocol midi2");
-        for (const auto& p : f.build(r)) {
-            std::string line;
-            for (auto w : p.span()) line += (line.empty() ? "" : " ") + hex_word(w);
-            std::cout << line << "\n";
-        }
-        return 0;
+        return f.build(r);
     }
     throw usage_error("unknown message '" + name + "'");
+}
+
+int encode_verb(const verb_args& args) {
+    const arguments a(args, encode_flags);
+    if (a.positional().size() != 1) throw usage_error("name exactly one message, e.g. note-on");
+    for (const auto& p : encode_message(a, a.positional().front(), {}, "midi2")) {
+        std::string line;
+        for (auto w : p.span()) line += (line.empty() ? "" : " ") + hex_word(w);
+        std::cout << line << "\n";
+    }
+    return 0;
 }
 
 }  // namespace umpctl

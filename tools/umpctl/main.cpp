@@ -23,11 +23,21 @@ const verb verbs[] = {
     {"encode", "a readable message to UMP words (hex)", umpctl::encode_verb, &umpctl::encode_help},
     {"convert", "between MIDI 1.0 byte streams and UMP, and between protocols", umpctl::convert_verb,
      &umpctl::convert_help},
+    {"status", "umpd's version, drivers and counters", umpctl::status_verb, &umpctl::status_help},
+    {"list", "devices, endpoints and ports (a table, or --json)", umpctl::list_verb, &umpctl::list_help},
+    {"device", "add-port | remove-port | offline on|off | rename", umpctl::device_verb, &umpctl::device_help},
+    {"loopback", "create | remove | list loopback devices", umpctl::loopback_verb, &umpctl::loopback_help},
+    {"send", "send UMP (hex words or a readable message) to an endpoint", umpctl::send_verb, &umpctl::send_help},
+    {"monitor", "print what an endpoint emits, decoded, with timestamps", umpctl::monitor_verb,
+     &umpctl::monitor_help},
+    {"play-notes", "play a few notes on an endpoint", umpctl::play_notes_verb, &umpctl::play_notes_help},
+    {"service", "install: write and enable the systemd user unit", umpctl::service_verb, &umpctl::service_help},
+    {"bench", "latency | throughput of umpd, next to the bare floor", umpctl::bench_verb, &umpctl::bench_help},
 };
 
 void print_usage(std::ostream& out) {
     out << "usage: umpctl VERB [ARGS...]\n       umpctl VERB --help\n\nverbs:\n";
-    for (const auto& v : verbs) out << "  " << v.name << std::string(10 - std::strlen(v.name), ' ') << v.summary << "\n";
+    for (const auto& v : verbs) out << "  " << v.name << std::string(12 - std::strlen(v.name), ' ') << v.summary << "\n";
 }
 
 }  // namespace

@@ -13,9 +13,29 @@ int decode_verb(const verb_args& args);
 int encode_verb(const verb_args& args);
 int convert_verb(const verb_args& args);
 
+// The service verbs (service_verbs.cpp, bench_verb.cpp): they talk to umpd.
+int status_verb(const verb_args& args);
+int list_verb(const verb_args& args);
+int device_verb(const verb_args& args);
+int loopback_verb(const verb_args& args);
+int send_verb(const verb_args& args);
+int monitor_verb(const verb_args& args);
+int play_notes_verb(const verb_args& args);
+int service_verb(const verb_args& args);
+int bench_verb(const verb_args& args);
+
 // The --help text of each verb.
 extern const char* const decode_help;
 extern const char* const encode_help;
 extern const char* const convert_help;
+extern const char* const status_help;
+extern const char* const list_help;
+extern const char* const device_help;
+extern const char* const loopback_help;
+extern const char* const send_help;
+extern const char* const monitor_help;
+extern const char* const play_notes_help;
+extern const char* const service_help;
+extern const char* const bench_help;
 
 }  // namespace umpctl

@@ -1,0 +1,286 @@
+// The umpd SDK: connect to umpd, enumerate and configure its devices and endpoints,
+// open connections to endpoints and send and receive timestamped UMP.
+//
+// Threads. A client runs two threads of its own:
+//   - the control thread reads umpd's control socket, hands responses to the thread
+//     that asked, runs event callbacks, and reconnects when umpd goes away (every
+//     reconnect_interval) — re-subscribing and re-opening every open connection by
+//     endpoint id, then delivering a `reconnected` event;
+//   - the receive thread (started by the first open() with a receive callback) runs
+//     every connection's receive callback.
+// Every client member function may be called from any thread, including from inside
+// callbacks. A connection's send side is for one thread at a time, and so is its
+// receive side (receive(), wait()) when it has no callback.
+//
+// Errors are values (result.hpp). Requests wait at most options::request_timeout.
+// The protocol is docs/protocol.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "umpd/client/result.hpp"
+#include "umpd/core/packet.hpp"
+#include "umpd/ipc/ring.hpp"
+
+namespace umpd::client {
+
+using ipc::timed_packet;
+
+// CLOCK_MONOTONIC in nanoseconds, the clock of every timestamp. Any thread; real-time safe.
+[[nodiscard]] std::uint64_t now_ns() noexcept;
+
+// ---- what umpd reports ------------------------------------------------------------
+
+struct endpoint_counters {
+    std::uint64_t routed = 0;
+    std::uint64_t dropped_full = 0;
+    std::uint64_t rejected_malformed = 0;
+    std::uint64_t rejected_schedule = 0;
+};
+
+struct endpoint_info {
+    std::string id;         // "virtual/umpd-virtual-device/1"
+    std::string name;
+    std::string device;     // the device's name
+    std::string device_id;
+    std::string driver;
+    std::string protocol;   // "midi1" or "midi2"
+    std::string kind;       // "port", "loopback-a", ...
+    bool offline = false;
+    std::uint64_t connections = 0;
+    endpoint_counters counters;
+};
+
+struct device_info {
+    std::string id;  // "virtual/umpd-virtual-device"
+    std::string name;
+    std::string manufacturer;
+    std::string model;
+    std::string driver;
+    bool offline = false;
+    std::vector<std::string> endpoints;  // endpoint ids
+};
+
+struct listing {
+    std::vector<device_info> devices;
+    std::vector<endpoint_info> endpoints;
+    // The endpoint whose id or name is `id_or_name`, or nullptr.
+    [[nodiscard]] const endpoint_info* find_endpoint(std::string_view id_or_name) const noexcept;
+    [[nodiscard]] const device_info* find_device(std::string_view id_or_name) const noexcept;
+};
+
+struct driver_state {
+    std::string name;
+    std::string state;
+    std::string detail;
+};
+
+struct service_status {
+    std::string version;
+    std::int64_t pid = 0;
+    double uptime_s = 0;
+    std::string runtime_dir;
+    std::string config_file;
+    std::vector<driver_state> drivers;
+    std::uint64_t connections = 0;
+    std::uint64_t messages_routed = 0;
+    std::uint64_t dropped_full = 0;
+    std::uint64_t rejected_malformed = 0;
+    std::uint64_t rejected_schedule = 0;
+};
+
+struct server_info {
+    std::string server;  // "umpd x.y.z"
+    int protocol = 0;
+    std::int64_t pid = 0;
+};
+
+// A device or endpoint after rename().
+struct renamed_object {
+    bool is_device = false;
+    std::string id;
+    std::string name;
+};
+
+enum class loopback_kind { pair, midi1, diagnostics };
+
+// Something that happened in umpd (after subscribe()) or to the client itself.
+struct event {
+    enum class kind {
+        endpoint_added, endpoint_removed, endpoint_changed,
+        device_added, device_changed, device_removed,
+        configuration_change,
+        data_error,
+        disconnected,     // the client lost umpd; it keeps trying to reconnect
+        reconnected,      // connected again; connections re-opened (see failed_reopen)
+        connection_lost,  // a connection could not be re-opened after a reconnect (id: its endpoint)
+        unknown,          // an event this SDK does not know (see json)
+    };
+    kind what = kind::unknown;
+    std::optional<endpoint_info> endpoint;  // endpoint_added / endpoint_changed
+    std::optional<device_info> device;      // device_added / device_changed
+    std::string id;       // endpoint_removed, device_removed, configuration_change (device), connection_lost
+    std::string phase;    // configuration_change: "requested", "performed", "aborted"
+    std::uint64_t connection = 0;  // data_error
+    std::string error_kind;        // data_error: "malformed", "schedule_too_far", "schedule_full", "ring_full"
+    std::uint64_t count = 0;       // data_error
+    std::string message;  // disconnected / connection_lost: why
+    std::string json;     // the event as umpd sent it (empty for the client's own events)
+};
+[[nodiscard]] std::string_view to_string(event::kind k) noexcept;
+
+using event_callback = std::function<void(const event&)>;
+// Called on the client's receive thread, once per message, in order.
+using receive_callback = std::function<void(const timed_packet&)>;
+
+// ---- connections ---------------------------------------------------------------------
+
+// Counters of one connection, read from its ring headers (summed over reconnects).
+struct connection_counters {
+    std::uint64_t sent = 0;                // messages this connection published to umpd
+    std::uint64_t send_dropped_full = 0;   // sends refused because the ring to umpd was full
+    std::uint64_t receive_dropped_full = 0;// messages umpd could not deliver: our ring was full
+    std::uint64_t rejected_malformed = 0;  // records umpd refused as invalid UMP
+    std::uint64_t rejected_schedule = 0;   // refused by umpd's scheduler (too far ahead, queue full)
+};
+
+struct open_options {
+    // Ring sizes in 32-bit words (powers of two); 0: umpd's default.
+    std::uint32_t to_service_words = 0;
+    std::uint32_t to_client_words = 0;
+    // With a callback, messages are delivered on the client's receive thread and
+    // receive()/wait()/fd() are not for use. Without, the application reads with
+    // receive(), waiting on fd() (poll/epoll) or with wait().
+    receive_callback on_receive;
+};
+
+namespace detail {
+struct connection_state;
+class session;
+}  // namespace detail
+
+class connection {
+public:
+    connection() = default;  // not open
+    connection(connection&&) noexcept;
+    connection& operator=(connection&&) noexcept;
+    ~connection();  // closes
+
+    [[nodiscard]] bool is_open() const noexcept;
+    // False while the client is reconnecting (sends fail with errc::disconnected).
+    [[nodiscard]] bool is_live() const noexcept;
+    [[nodiscard]] const endpoint_info& endpoint() const noexcept;
+    [[nodiscard]] std::uint64_t id() const noexcept;  // umpd's connection id (changes on reconnect)
+    // How far ahead umpd schedules (open's max_schedule_ahead_ns).
+    [[nodiscard]] std::uint64_t max_schedule_ahead_ns() const noexcept;
+
+    // Sends one message; timestamp 0 means now, a future CLOCK_MONOTONIC time has umpd
+    // deliver it then. Validates the packet (core::check_packet) first: a malformed
+    // one is refused with errc::malformed_packet and nothing is sent. Full ring:
+    // errc::ring_full. No allocation on success. Thread: the connection's sending thread.
+    [[nodiscard]] result<void> send(const core::packet& p, std::uint64_t timestamp_ns = 0) noexcept;
+    // Sends as many of `messages` as fit, in order, with one publish and at most one
+    // wake-up; returns how many were sent (fewer than given when the ring filled: send
+    // the rest later). Every packet is validated first; if one is malformed nothing is
+    // sent and the error names its index.
+    [[nodiscard]] result<std::size_t> send_batch(std::span<const timed_packet> messages) noexcept;
+    // Waits (sleeping in short steps) until umpd has read everything sent so far; false
+    // on timeout or when the connection is not live. Use before closing a connection
+    // that just sent: closing discards what umpd has not read yet.
+    // Thread: the connection's sending thread.
+    bool flush(std::chrono::nanoseconds timeout) noexcept;
+
+    // Non-blocking: takes the next received message. False when none is waiting (or the
+    // connection is not live); a false return arms fd() so it becomes readable when the
+    // next message arrives. Thread: one reader thread (connections without a callback).
+    [[nodiscard]] bool receive(timed_packet& out) noexcept;
+    // Waits until a message is waiting or timeout passes (negative: forever): spins for
+    // `spin` first (cheap low latency when traffic is dense), then sleeps on the wake-up.
+    // True when a message is waiting.
+    bool wait(std::chrono::nanoseconds timeout, std::chrono::nanoseconds spin = std::chrono::microseconds(50)) noexcept;
+    // The client wake-up eventfd, for poll/epoll: readable when receive() has something.
+    // Changes after a reconnect (watch for the `reconnected` event). -1 when not open.
+    [[nodiscard]] int fd() const noexcept;
+
+    [[nodiscard]] connection_counters counters() const noexcept;
+
+    // Closes the connection (tells umpd; never fails from the caller's point of view).
+    void close() noexcept;
+
+private:
+    friend class detail::session;
+    explicit connection(std::shared_ptr<detail::connection_state> s) noexcept;
+    std::shared_ptr<detail::connection_state> s_;
+};
+
+// ---- the client ----------------------------------------------------------------------
+
+struct options {
+    std::string runtime_dir;                 // empty: ipc::default_runtime_dir()
+    std::string client_name = "umpd-sdk";    // shows in umpd's logs
+    bool reconnect = true;                   // reconnect by itself when umpd restarts
+    std::chrono::milliseconds reconnect_interval{100};
+    std::chrono::milliseconds request_timeout{10000};
+};
+
+class client {
+public:
+    // Connects and says hello. Thread: any.
+    [[nodiscard]] static result<client> connect(options o = {});
+
+    client(client&&) noexcept;
+    client& operator=(client&&) noexcept;
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+    ~client();  // closes every connection and stops the client's threads
+
+    [[nodiscard]] server_info server() const;  // from the latest hello
+    [[nodiscard]] const std::string& runtime_dir() const noexcept;
+    [[nodiscard]] bool is_connected() const noexcept;
+
+    [[nodiscard]] result<service_status> status();
+    [[nodiscard]] result<listing> list();
+
+    // Starts event delivery. With a callback, events are delivered on the control
+    // thread; without, they queue (up to 4096, older ones dropped) for next_event().
+    // The client's own events (disconnected, reconnected, connection_lost) arrive the
+    // same way, also before subscribe() when a callback is set.
+    [[nodiscard]] result<void> subscribe(event_callback on_event = {});
+    // Polling form: waits up to timeout for a queued event.
+    [[nodiscard]] bool next_event(event& out, std::chrono::milliseconds timeout);
+
+    [[nodiscard]] result<endpoint_info> add_port(std::string_view device, std::string_view name = {},
+                                                 std::string_view protocol = {});
+    [[nodiscard]] result<void> remove_port(std::string_view endpoint);
+    [[nodiscard]] result<device_info> set_offline(std::string_view device, bool offline);
+    // Renames a device or an endpoint, given its id or name (endpoints win when both match).
+    [[nodiscard]] result<renamed_object> rename(std::string_view device_or_endpoint, std::string_view name);
+    [[nodiscard]] result<device_info> create_loopback(loopback_kind kind, std::string_view name,
+                                                      std::string_view name_b = {});
+    [[nodiscard]] result<void> remove_loopback(std::string_view device);
+    [[nodiscard]] result<std::vector<device_info>> list_loopbacks();
+    [[nodiscard]] result<void> reload_config();
+
+    // Opens a connection to an endpoint (id or unique name).
+    [[nodiscard]] result<connection> open(std::string_view endpoint, open_options o = {});
+
+    // Any operation: `fields_json` is a JSON object of request fields ("{}" or empty for
+    // none); returns umpd's `result` object as JSON text. For tools and new operations.
+    [[nodiscard]] result<std::string> call(std::string_view op, std::string_view fields_json = {});
+
+private:
+    explicit client(std::shared_ptr<detail::session> s) noexcept;
+    std::shared_ptr<detail::session> s_;
+};
+
+[[nodiscard]] std::string_view to_string(loopback_kind k) noexcept;
+
+}  // namespace umpd::client

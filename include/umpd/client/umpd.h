@@ -1,0 +1,129 @@
+/* The umpd SDK for C. A thin layer over the C++ API (client.hpp): the same threads,
+ * the same behaviour. Link with -lumpd_client -lumpd_ipc -lumpd_core -lstdc++
+ * (pkg-config umpd-client).
+ *
+ * Errors: every function returning int returns UMPD_OK (0) on success and a negative
+ * umpd_error on failure; umpd_last_error() then gives a message a person can act on
+ * (per thread, valid until the thread's next call). Every function accepts NULL
+ * handles and pointers and reports them as UMPD_ERR_INVALID_ARGUMENT.
+ *
+ * Threads: the client's callbacks run on its control thread (events) and receive
+ * thread (messages), as in the C++ API. Any thread may call the client functions;
+ * one thread at a time may send on a connection, and one may receive from it. */
+#ifndef UMPD_CLIENT_UMPD_H
+#define UMPD_CLIENT_UMPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum umpd_error {
+    UMPD_OK = 0,
+    UMPD_ERR_NOT_RUNNING = -1,
+    UMPD_ERR_PERMISSION_DENIED = -2,
+    UMPD_ERR_DISCONNECTED = -3,
+    UMPD_ERR_PROTOCOL = -4,
+    UMPD_ERR_TIMEOUT = -5,
+    UMPD_ERR_CLOSED = -6,
+    UMPD_ERR_BAD_REQUEST = -7,
+    UMPD_ERR_UNSUPPORTED_VERSION = -8,
+    UMPD_ERR_UNKNOWN_OP = -9,
+    UMPD_ERR_NOT_FOUND = -10,
+    UMPD_ERR_ALREADY_EXISTS = -11,
+    UMPD_ERR_INVALID_ARGUMENT = -12,
+    UMPD_ERR_BUSY = -13,
+    UMPD_ERR_LIMIT = -14,
+    UMPD_ERR_INTERNAL = -15,
+    UMPD_ERR_MALFORMED_PACKET = -16,
+    UMPD_ERR_RING_FULL = -17,
+    UMPD_ERR_CORRUPT_RING = -18,
+    UMPD_ERR_IN_USE = -19
+};
+
+typedef struct umpd_client umpd_client;
+typedef struct umpd_connection umpd_connection;
+
+/* One UMP packet (1 to 4 words, as its message type says) and its CLOCK_MONOTONIC time. */
+typedef struct umpd_timed_packet {
+    uint64_t timestamp_ns; /* 0: now */
+    uint32_t words[4];
+} umpd_timed_packet;
+
+typedef struct umpd_endpoint_info {
+    char id[256];
+    char name[256];
+    char device[256];
+    char device_id[256];
+    char driver[64];
+    char protocol[16]; /* "midi1" or "midi2" */
+    int offline;
+    uint64_t connections;
+} umpd_endpoint_info;
+
+typedef struct umpd_connection_counters {
+    uint64_t sent;
+    uint64_t send_dropped_full;
+    uint64_t receive_dropped_full;
+    uint64_t rejected_malformed;
+    uint64_t rejected_schedule;
+} umpd_connection_counters;
+
+/* Event as umpd's JSON text (docs/protocol.md), plus the client's own
+ * {"event":"disconnected"|"reconnected"|"connection_lost", ...}. */
+typedef void (*umpd_event_fn)(const char* event_json, void* user);
+typedef void (*umpd_receive_fn)(const umpd_timed_packet* message, void* user);
+
+const char* umpd_last_error(void);
+uint64_t umpd_now_ns(void);
+
+/* runtime_dir NULL: $XDG_RUNTIME_DIR/umpd. client_name NULL: "umpd-sdk-c". */
+int umpd_connect(const char* runtime_dir, const char* client_name, umpd_client** out);
+void umpd_disconnect(umpd_client* client); /* closes its connections too; NULL is fine */
+
+/* JSON results (umpd's `result` objects); free with umpd_free_string. */
+int umpd_status_json(umpd_client* client, char** out_json);
+int umpd_list_json(umpd_client* client, char** out_json);
+void umpd_free_string(char* s);
+
+/* Fills up to capacity entries; *count receives the number of endpoints umpd has. */
+int umpd_list_endpoints(umpd_client* client, umpd_endpoint_info* out, size_t capacity, size_t* count);
+
+/* Events through a callback (NULL: stop calling). */
+int umpd_subscribe(umpd_client* client, umpd_event_fn fn, void* user);
+
+/* The user-client operations. Ids out (may be NULL) receive the new object's id. */
+int umpd_add_port(umpd_client* client, const char* device, const char* name, const char* protocol,
+                  char* endpoint_id_out, size_t capacity);
+int umpd_remove_port(umpd_client* client, const char* endpoint);
+int umpd_set_offline(umpd_client* client, const char* device, int offline);
+int umpd_rename(umpd_client* client, const char* device_or_endpoint, const char* name);
+/* kind: "pair", "midi1" or "diagnostics"; name_b only for pairs (may be NULL). */
+int umpd_create_loopback(umpd_client* client, const char* kind, const char* name, const char* name_b,
+                         char* device_id_out, size_t capacity);
+int umpd_remove_loopback(umpd_client* client, const char* device);
+int umpd_reload_config(umpd_client* client);
+
+/* Opens a connection. With fn, messages arrive on the client's receive thread; without
+ * (fn NULL), read them with umpd_receive, waiting on umpd_connection_fd. */
+int umpd_open(umpd_client* client, const char* endpoint, umpd_receive_fn fn, void* user, umpd_connection** out);
+void umpd_close(umpd_connection* connection); /* NULL is fine */
+
+/* words: the packet's words (count 1..4, matching its message type). */
+int umpd_send(umpd_connection* connection, const uint32_t* words, size_t count, uint64_t timestamp_ns);
+/* Sends as many as fit; *sent (may be NULL) receives how many. */
+int umpd_send_batch(umpd_connection* connection, const umpd_timed_packet* messages, size_t count, size_t* sent);
+/* 1: *out holds a message; 0: none waiting (the fd is armed); negative: error. */
+int umpd_receive(umpd_connection* connection, umpd_timed_packet* out);
+/* 1: a message is waiting; 0: timeout (timeout_ns < 0: wait forever). */
+int umpd_wait(umpd_connection* connection, int64_t timeout_ns);
+int umpd_connection_fd(const umpd_connection* connection);
+int umpd_get_counters(const umpd_connection* connection, umpd_connection_counters* out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* UMPD_CLIENT_UMPD_H */

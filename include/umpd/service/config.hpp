@@ -1,0 +1,101 @@
+// umpd's configuration file (TOML, docs/config.md): limits, virtual devices and
+// loopbacks. Parsed strictly: an unknown key, a wrong type or a value out of range is
+// an error naming the file, the line and the field, so a typo is never silently
+// ignored. Written atomically (temporary file in the same folder, fsync, rename).
+//
+// Threads: any; nothing here holds state between calls.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "umpd/service/registry.hpp"
+
+namespace umpd::service {
+
+struct limits_config {
+    std::uint32_t to_service_words = 4096;     // ring sizes a connection gets unless it asks
+    std::uint32_t to_client_words = 4096;
+    std::uint32_t max_ring_words = 1u << 20;   // the largest ring a client may ask for
+    std::chrono::nanoseconds max_schedule_ahead{std::chrono::seconds(60)};
+    std::uint32_t schedule_capacity = 65536;
+    std::chrono::nanoseconds spin{std::chrono::microseconds(50)};
+    std::uint32_t max_ports_per_device = 256;
+    std::uint32_t max_endpoints = 4096;
+    std::uint32_t max_connections = 4096;
+    friend bool operator==(const limits_config&, const limits_config&) = default;
+};
+
+inline constexpr std::uint32_t min_ring_words = 64;
+inline constexpr std::uint32_t ring_words_ceiling = 1u << 24;  // no config may allow more
+
+struct port_config {
+    std::string name;
+    ump_protocol protocol = ump_protocol::midi2;
+    std::uint32_t number = 0;  // 0: the next free number
+    friend bool operator==(const port_config&, const port_config&) = default;
+};
+
+struct device_config {
+    std::string name;
+    std::string manufacturer = "umpd";
+    std::string model = "Virtual Device";
+    bool offline = false;
+    std::vector<port_config> ports;
+    friend bool operator==(const device_config&, const device_config&) = default;
+};
+
+struct loopback_config {
+    device_kind kind = device_kind::loopback_midi1;  // never device_kind::ports
+    std::string name;
+    std::string name_b;  // pairs: the B endpoint's name
+    friend bool operator==(const loopback_config&, const loopback_config&) = default;
+};
+
+struct config {
+    limits_config limits;
+    std::vector<device_config> devices;
+    std::vector<loopback_config> loopbacks;
+    friend bool operator==(const config&, const config&) = default;
+};
+
+// What umpd publishes with no config file: the seed's device, one port looped back.
+[[nodiscard]] config default_config();
+
+struct config_error {
+    std::string path;
+    std::size_t line = 0;  // 1-based; 0 when there is none (the file cannot be read)
+    std::string field;     // "devices[0].ports[1].protocol", "syntax", "file"
+    std::string message;
+    // "PATH:LINE: FIELD: message"
+    [[nodiscard]] std::string to_string() const;
+};
+
+struct config_result {
+    std::optional<config> value;
+    config_error error;  // meaningful when value is empty
+};
+
+// Parses a config file's text; `path` is used in error messages only.
+[[nodiscard]] config_result parse_config(std::string_view text, const std::string& path);
+// Reads and parses a file. `found` is false (and the result the default config) when
+// the file does not exist.
+[[nodiscard]] config_result load_config(const std::string& path, bool& found);
+
+// The TOML text of a config, with a short header comment.
+[[nodiscard]] std::string format_config(const config& c);
+
+// $XDG_CONFIG_HOME/umpd/umpd.toml, else ~/.config/umpd/umpd.toml.
+[[nodiscard]] std::string default_config_path();
+
+// Writes `text` to `path` atomically: a temporary file in the same folder, fsync,
+// rename over the old file, fsync of the folder. Creates the folder (0700) if needed.
+[[nodiscard]] std::error_code write_file_atomically(const std::string& path, std::string_view text);
+
+}  // namespace umpd::service

@@ -1,0 +1,153 @@
+// The router: umpd's real-time data thread.
+//
+// It owns every piece of routing state. The control thread never touches that state;
+// it sends commands through a single-producer queue and waits for their completion
+// (commands are applied between batches, so a change is atomic for the data path and
+// nothing in flight on an unaffected endpoint is lost, reordered or duplicated).
+//
+// Data flow: a client connection writes to its to_service ring → the router reads,
+// validates (core::check_packet), stamps (timestamp 0 = now), holds future messages in
+// the scheduler, and delivers to the endpoint's destination. What a destination does
+// depends on the endpoint's behaviour:
+//   loopback     the message comes out of the same endpoint's source, re-stamped with
+//                the time it is delivered;
+//   diagnostics  the same, but the sender's timestamp is preserved (benchmarks);
+//   pair         the message comes out of the *peer* endpoint's source (A ⇄ B);
+//   app_owned    the message goes to the owning application's connection (its
+//                to_client ring); what the application writes comes out of the source.
+// What a source emits is fanned out to every connection open on that endpoint.
+//
+// Threads: every public function is for the control thread, except where marked.
+// Real-time: the router thread allocates nothing, takes no lock another thread can
+// hold, and makes no system call but epoll_wait, timerfd and the eventfd wake-ups
+// (plus one futex wake per applied command, to release the waiting caller).
+//
+// Hand-over between the threads: add_endpoint/add_connection allocate the router's
+// per-endpoint and per-connection state on the calling thread, register the wake
+// eventfd with the router's epoll, and pass a pointer through a preallocated
+// single-producer command queue; the caller blocks (futex) until the router has
+// applied the command between two batches. remove_* send the pointer back the same
+// way and free the state on the calling thread only after the router has
+// acknowledged, so the router never touches freed memory and never frees. Several
+// control threads may call: a mutex on the control side serialises them (the
+// router thread never takes it). Before start() and after stop() commands are
+// applied directly by the caller.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <system_error>
+
+#include "umpd/ipc/fd.hpp"
+#include "umpd/ipc/ring.hpp"
+#include "umpd/ipc/shm.hpp"
+
+namespace umpd::service {
+
+using endpoint_handle = std::uint32_t;    // assigned by the caller, unique while it exists
+using connection_handle = std::uint32_t;  // assigned by the caller
+using device_handle = std::uint32_t;
+
+enum class endpoint_behaviour : std::uint8_t { loopback, diagnostics, pair, app_owned };
+
+struct router_limits {
+    std::chrono::nanoseconds max_schedule_ahead{std::chrono::seconds(60)};
+    std::uint32_t schedule_capacity = 65536;   // messages held for the future, all endpoints
+    std::uint32_t max_endpoints = 4096;
+    std::uint32_t max_connections = 4096;
+    std::chrono::nanoseconds spin{std::chrono::microseconds(50)};  // adaptive spin before sleeping
+};
+
+// Counters, readable at any time from any thread (relaxed atomics inside).
+struct endpoint_counters {
+    std::uint64_t routed = 0;              // messages delivered (out of the source, or to an app_owned owner)
+    std::uint64_t dropped_full = 0;        // fan-out copies lost to full client rings
+    std::uint64_t rejected_malformed = 0;
+    std::uint64_t rejected_schedule = 0;
+};
+struct router_counters {
+    std::uint64_t messages_routed = 0;
+    std::uint64_t dropped_full = 0;
+    std::uint64_t rejected_malformed = 0;
+    std::uint64_t rejected_schedule = 0;
+    std::uint64_t scheduled_now = 0;       // messages waiting in the scheduler
+    std::uint64_t scheduled_discarded = 0; // scheduled messages dropped by remove_endpoint
+};
+
+// A data-path problem the control thread reports to the client (data_error event).
+struct data_error {
+    connection_handle connection = 0;
+    enum class kind : std::uint8_t { malformed, schedule_too_far, schedule_full, ring_full, corrupt_ring } what{};
+    std::uint64_t count = 0;  // how many since the last report
+};
+
+class router {
+public:
+    explicit router(router_limits limits);
+    ~router();  // stops the thread
+    router(const router&) = delete;
+    router& operator=(const router&) = delete;
+
+    // Errors of the control-side calls are service_errc (registry.hpp): not_found,
+    // already_exists, invalid_argument, limit; or a system error from epoll_ctl.
+
+    [[nodiscard]] std::error_code start();  // starts the router thread
+    void stop();                            // drains nothing: stops at once (shutdown)
+    [[nodiscard]] const router_limits& limits() const noexcept;
+
+    // Endpoints. `device` groups endpoints for stop_io/start_io. For a pair, `peer`
+    // names the other endpoint (add both, then they are linked; removing one unlinks).
+    [[nodiscard]] std::error_code add_endpoint(endpoint_handle e, device_handle device, endpoint_behaviour b,
+                                               endpoint_handle peer = 0);
+    // Removes the endpoint; messages scheduled for it are discarded (counted), its
+    // connections are detached (their rings see nothing more).
+    [[nodiscard]] std::error_code remove_endpoint(endpoint_handle e);
+
+    // A client connection on an endpoint. The router keeps the region mapped (shared
+    // ownership) for as long as the connection exists. `owner` marks the connection
+    // through which an app_owned endpoint's application does its I/O (one per endpoint;
+    // without an owner, clients' messages to an app_owned endpoint go nowhere).
+    // Several connections may share one service_wake.
+    struct connection_setup {
+        connection_handle handle = 0;
+        endpoint_handle endpoint = 0;
+        std::shared_ptr<ipc::shm_region> region;  // already laid out with init_connection
+        std::shared_ptr<ipc::wake> service_wake;   // the client signals this
+        std::shared_ptr<ipc::wake> client_wake;    // the router signals this
+        bool owner = false;
+    };
+    [[nodiscard]] std::error_code add_connection(connection_setup setup);
+    // After it returns the router no longer reads or writes the connection's rings.
+    // Also valid (and needed, to forget the handle) for a connection whose endpoint
+    // was removed.
+    [[nodiscard]] std::error_code remove_connection(connection_handle c);
+
+    // Configuration-change support: stop_io(device) makes the router stop reading the
+    // device's connections' to_service rings and first delivers everything already
+    // read (scheduled messages for the device stay scheduled); start_io resumes. Both
+    // return once the router has applied them. A device's offline state maps to the
+    // same switch. Scheduled messages that fall due while the device is stopped are
+    // delivered at start_io, in order, before anything read after it. Endpoints added
+    // to a stopped device start stopped.
+    [[nodiscard]] std::error_code stop_io(device_handle d);
+    [[nodiscard]] std::error_code start_io(device_handle d);
+
+    [[nodiscard]] endpoint_counters counters(endpoint_handle e) const;
+    [[nodiscard]] router_counters counters() const;
+
+    // Data errors since the last call (the control thread polls this on its event loop;
+    // `notify_fd()` becomes readable when there are any; this call makes it unreadable
+    // again). `each` is called without the router's control mutex held, so it may call
+    // the router. A corrupt_ring error means the router stopped reading that connection:
+    // close it.
+    void take_data_errors(const std::function<void(const data_error&)>& each);
+    [[nodiscard]] int notify_fd() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace umpd::service

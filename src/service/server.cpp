@@ -1,0 +1,1040 @@
+#include "umpd/service/server.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "umpd/ipc/control.hpp"
+#include "umpd/ipc/fd.hpp"
+#include "umpd/ipc/shm.hpp"
+#include "umpd/service/config.hpp"
+#include "umpd/service/registry.hpp"
+#include "umpd/service/router.hpp"
+#include "umpd/service/virtual_driver.hpp"
+
+namespace umpd::service {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr unsigned max_bad_in_row = 16;
+constexpr int listen_backlog = 64;
+
+// One line per event on stderr (the journal when run as a systemd unit).
+[[gnu::format(printf, 1, 2)]] void log_line(const char* fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    std::fprintf(stderr, "umpd: %s\n", buf);
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::error_code make_dir_0700(const std::string& dir) {
+    if (dir.empty()) return std::make_error_code(std::errc::invalid_argument);
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0) {
+        const auto slash = dir.find_last_of('/');
+        if (slash != std::string::npos && slash > 0) {
+            // Parents as an ordinary mkdir -p would; only the last one is ours.
+            const std::string parent = dir.substr(0, slash);
+            struct stat pst{};
+            if (::stat(parent.c_str(), &pst) != 0)
+                if (auto ec = make_dir_0700(parent)) return ec;
+        }
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return {errno, std::generic_category()};
+        if (::stat(dir.c_str(), &st) != 0) return {errno, std::generic_category()};
+    }
+    if (!S_ISDIR(st.st_mode)) return std::make_error_code(std::errc::not_a_directory);
+    // Someone else's directory would let them replace our socket.
+    if (st.st_uid != ::getuid()) return std::make_error_code(std::errc::permission_denied);
+    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0) return {errno, std::generic_category()};
+    return {};
+}
+
+bool power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// A reply being built for one request.
+struct reply {
+    bool ok = true;
+    json result = json::object();
+    std::string code;
+    std::string message;
+    std::vector<int> fds;  // borrowed: sent with the reply
+
+    void fail(std::string_view c, std::string m) {
+        ok = false;
+        code = c;
+        message = std::move(m);
+    }
+};
+
+// Field readers: false (and a bad_request naming the field) when the field is
+// missing while required, or present with the wrong type.
+bool read_string(const json& req, const char* key, bool required, std::string& out, reply& r) {
+    auto it = req.find(key);
+    if (it == req.end()) {
+        if (required) r.fail("bad_request", std::string("missing field '") + key + "' (a string)");
+        return !required;
+    }
+    if (!it->is_string()) {
+        r.fail("bad_request", std::string("field '") + key + "' must be a string, got " + it->type_name());
+        return false;
+    }
+    out = it->get<std::string>();
+    return true;
+}
+
+bool read_bool(const json& req, const char* key, bool& out, reply& r) {
+    auto it = req.find(key);
+    if (it == req.end()) {
+        r.fail("bad_request", std::string("missing field '") + key + "' (a boolean)");
+        return false;
+    }
+    if (!it->is_boolean()) {
+        r.fail("bad_request", std::string("field '") + key + "' must be a boolean, got " + it->type_name());
+        return false;
+    }
+    out = it->get<bool>();
+    return true;
+}
+
+// An unsigned integer field; `present` tells whether it was there.
+bool read_uint(const json& req, const char* key, bool required, std::uint64_t& out, bool& present, reply& r) {
+    present = false;
+    auto it = req.find(key);
+    if (it == req.end()) {
+        if (required) r.fail("bad_request", std::string("missing field '") + key + "' (an integer)");
+        return !required;
+    }
+    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<std::int64_t>() >= 0)) {
+        r.fail("bad_request", std::string("field '") + key + "' must be a non-negative integer, got " +
+                                  (it->is_number() ? std::string("a negative or fractional number") : it->type_name()));
+        return false;
+    }
+    out = it->get<std::uint64_t>();
+    present = true;
+    return true;
+}
+
+std::string describe_error(std::error_code ec, std::string_view what, std::string_view ref) {
+    std::string quoted = "'" + std::string(ref) + "'";
+    if (ec == make_error_code(service_errc::not_found)) return "no " + std::string(what) + " " + quoted;
+    if (ec == make_error_code(service_errc::invalid_argument) && !ref.empty())
+        return "the name " + quoted + " is ambiguous: use an id";
+    return ec.message();
+}
+
+std::string_view data_error_kind(data_error::kind k) {
+    switch (k) {
+        case data_error::kind::malformed: return "malformed";
+        case data_error::kind::schedule_too_far: return "schedule_too_far";
+        case data_error::kind::schedule_full: return "schedule_full";
+        case data_error::kind::ring_full: return "ring_full";
+        case data_error::kind::corrupt_ring: return "corrupt_ring";
+    }
+    return "malformed";
+}
+
+}  // namespace
+
+struct server::impl {
+    struct client {
+        ipc::unique_fd fd;
+        pid_t pid = 0;
+        uid_t uid = 0;
+        std::string name = "?";
+        bool subscribed = false;
+        unsigned bad_in_row = 0;
+        bool doomed = false;  // a send failed: dropped after the current dispatch
+    };
+    struct connection {
+        connection_handle handle = 0;
+        int client_fd = -1;
+        endpoint_handle endpoint = 0;
+    };
+
+    server_options options;
+    config current;
+    bool config_found = false;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+    ipc::unique_fd lock_fd;
+    std::string lock_path;
+    std::string socket_path;
+    bool own_socket = false;
+    ipc::unique_fd listen_fd;
+    ipc::unique_fd epoll_fd;
+    ipc::unique_fd signal_fd;
+
+    std::unique_ptr<router> data;
+    std::unique_ptr<registry> reg;
+    std::unique_ptr<virtual_driver> virt;
+
+    std::map<int, std::unique_ptr<client>> clients;
+    std::map<connection_handle, connection> connections;
+    connection_handle next_connection = 1;
+    bool stopping = false;
+
+    explicit impl(server_options o) : options(std::move(o)) {}
+
+    ~impl() {
+        if (data) {
+            for (auto& [h, c] : connections) (void)data->remove_connection(h);
+            data->stop();
+        }
+        connections.clear();
+        if (own_socket) ::unlink(socket_path.c_str());
+        // Unlinked while still locked, so that no second umpd can take a lock on a
+        // file that is about to vanish.
+        if (lock_fd) ::unlink(lock_path.c_str());
+    }
+
+    // ---- start-up -------------------------------------------------------------
+
+    bool take_lock(std::string& message) {
+        lock_path = options.runtime_dir + "/umpd.lock";
+        lock_fd.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!lock_fd) {
+            message = "cannot open " + lock_path + ": " + errno_text(errno);
+            return false;
+        }
+        if (::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+            const int err = errno;
+            if (err == EWOULDBLOCK) {
+                char buf[32] = {};
+                const ssize_t n = ::pread(lock_fd.get(), buf, sizeof buf - 1, 0);
+                long pid = n > 0 ? std::strtol(buf, nullptr, 10) : 0;
+                lock_fd.reset();  // not ours: never unlink it
+                message = "another umpd (pid " + std::to_string(pid) + ") is already running on " + options.runtime_dir;
+            } else {
+                lock_fd.reset();
+                message = "cannot lock " + lock_path + ": " + errno_text(err);
+            }
+            return false;
+        }
+        const std::string pid = std::to_string(::getpid()) + "\n";
+        if (::ftruncate(lock_fd.get(), 0) != 0 ||
+            ::pwrite(lock_fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+            message = "cannot write " + lock_path + ": " + errno_text(errno);
+            return false;
+        }
+        return true;
+    }
+
+    bool listen_socket(std::string& message) {
+        socket_path = ipc::control_socket_path(options.runtime_dir);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        if (socket_path.size() >= sizeof addr.sun_path) {
+            message = "socket path too long: " + socket_path;
+            return false;
+        }
+        std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+        listen_fd.reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        if (!listen_fd) {
+            message = "socket: " + errno_text(errno);
+            return false;
+        }
+        // We hold the lock: a socket file left here belongs to a umpd that died.
+        ::unlink(socket_path.c_str());
+        // Created without group or other permissions from the start; chmod makes it exact.
+        const mode_t old_mask = ::umask(0177);
+        const int rc = ::bind(listen_fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+        const int bind_err = errno;
+        ::umask(old_mask);
+        if (rc != 0) {
+            message = "cannot bind " + socket_path + ": " + errno_text(bind_err);
+            return false;
+        }
+        own_socket = true;
+        if (::chmod(socket_path.c_str(), 0600) != 0 || ::listen(listen_fd.get(), listen_backlog) != 0) {
+            message = "cannot listen on " + socket_path + ": " + errno_text(errno);
+            return false;
+        }
+        return true;
+    }
+
+    bool add_to_epoll(int fd, std::string& message) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        if (::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+            message = "epoll_ctl: " + errno_text(errno);
+            return false;
+        }
+        return true;
+    }
+
+    bool start(std::string& message) {
+        if (auto ec = make_dir_0700(options.runtime_dir)) {
+            message = "cannot use runtime directory " + options.runtime_dir + ": " + ec.message();
+            return false;
+        }
+        if (!take_lock(message)) return false;
+
+        if (options.config_path.empty()) {
+            current = default_config();
+        } else {
+            config_result r = load_config(options.config_path, config_found);
+            if (!r.value) {
+                message = r.error.to_string();
+                return false;
+            }
+            current = std::move(*r.value);
+        }
+        log_line("starting (pid %d, config %s)", static_cast<int>(::getpid()),
+                 options.config_path.empty()   ? "none: --no-config"
+                 : config_found                ? options.config_path.c_str()
+                                               : (options.config_path + " (absent: embedded default)").c_str());
+
+        router_limits rl;
+        rl.max_schedule_ahead = current.limits.max_schedule_ahead;
+        rl.schedule_capacity = current.limits.schedule_capacity;
+        rl.max_endpoints = current.limits.max_endpoints;
+        rl.max_connections = current.limits.max_connections;
+        rl.spin = current.limits.spin;
+        data = std::make_unique<router>(rl);
+        if (auto ec = data->start()) {
+            message = "cannot start the router: " + ec.message();
+            return false;
+        }
+        reg = std::make_unique<registry>(data.get(), registry_limits{current.limits.max_ports_per_device,
+                                                                     current.limits.max_endpoints, 1024});
+        virt = std::make_unique<virtual_driver>(*reg);
+        if (auto ec = virt->publish(current)) log_line("some configured devices were not published: %s", ec.message().c_str());
+        for (const auto& d : reg->devices())
+            log_line("published device %s \"%s\" (%zu %s)", d.id.c_str(), d.name.c_str(), d.endpoints.size(),
+                     d.endpoints.size() == 1 ? "endpoint" : "endpoints");
+        reg->set_event_sink([this](const registry_event& ev) { on_registry_event(ev); });
+
+        epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
+        if (!epoll_fd) {
+            message = "epoll_create1: " + errno_text(errno);
+            return false;
+        }
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        signal_fd.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+        if (!signal_fd) {
+            message = "signalfd: " + errno_text(errno);
+            return false;
+        }
+        if (!listen_socket(message)) return false;
+        if (!add_to_epoll(listen_fd.get(), message) || !add_to_epoll(signal_fd.get(), message) ||
+            !add_to_epoll(data->notify_fd(), message))
+            return false;
+        log_line("listening on %s", socket_path.c_str());
+        return true;
+    }
+
+    // ---- the loop ------------------------------------------------------------------
+
+    int run() {
+        std::array<epoll_event, 32> events{};
+        while (!stopping) {
+            const int n = ::epoll_wait(epoll_fd.get(), events.data(), static_cast<int>(events.size()), -1);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                log_line("epoll_wait: %s", errno_text(errno).c_str());
+                return 1;
+            }
+            for (int i = 0; i < n && !stopping; ++i) {
+                const int fd = events[static_cast<std::size_t>(i)].data.fd;
+                if (fd == listen_fd.get()) accept_clients();
+                else if (fd == signal_fd.get()) handle_signals();
+                else if (fd == data->notify_fd()) report_data_errors();
+                else if (clients.count(fd) != 0) serve_client(fd);
+            }
+            drop_doomed();
+        }
+        log_line("shutting down (%zu clients, %zu connections)", clients.size(), connections.size());
+        return 0;
+    }
+
+    void handle_signals() {
+        signalfd_siginfo si{};
+        while (::read(signal_fd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+            if (si.ssi_signo == SIGHUP) {
+                log_line("SIGHUP: reloading the configuration");
+                std::string error;
+                if (!reload(error)) log_line("reload failed, keeping the last good configuration: %s", error.c_str());
+            } else {
+                log_line("%s received", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                stopping = true;
+            }
+        }
+    }
+
+    void accept_clients() {
+        for (;;) {
+            ipc::unique_fd fd(::accept4(listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            if (!fd) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                    log_line("accept: %s", errno_text(errno).c_str());
+                return;
+            }
+            ucred cred{};
+            socklen_t len = sizeof cred;
+            if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+                log_line("refused a client: SO_PEERCRED failed: %s", errno_text(errno).c_str());
+                continue;
+            }
+            if (cred.uid != ::getuid() && cred.uid != 0) {
+                log_line("refused a client (pid %d, uid %u): only uid %u and root may connect",
+                         static_cast<int>(cred.pid), static_cast<unsigned>(cred.uid),
+                         static_cast<unsigned>(::getuid()));
+                continue;
+            }
+            // Replies are sent blocking, but a client that never reads must not stall
+            // the control thread: after this long a send fails and the client is dropped.
+            timeval tv{2, 0};
+            (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+            auto c = std::make_unique<client>();
+            c->pid = cred.pid;
+            c->uid = cred.uid;
+            const int raw = fd.get();
+            c->fd = std::move(fd);
+            std::string message;
+            if (!add_to_epoll(raw, message)) {
+                log_line("refused a client: %s", message.c_str());
+                continue;
+            }
+            log_line("client connected (pid %d)", static_cast<int>(c->pid));
+            clients.emplace(raw, std::move(c));
+        }
+    }
+
+    void drop_client(int fd, const char* why) {
+        auto it = clients.find(fd);
+        if (it == clients.end()) return;
+        std::size_t reclaimed = 0;
+        for (auto k = connections.begin(); k != connections.end();) {
+            if (k->second.client_fd == fd) {
+                (void)data->remove_connection(k->first);
+                k = connections.erase(k);
+                ++reclaimed;
+            } else {
+                ++k;
+            }
+        }
+        (void)::epoll_ctl(epoll_fd.get(), EPOLL_CTL_DEL, fd, nullptr);
+        log_line("client %s (pid %d) left (%s); %zu connections reclaimed", it->second->name.c_str(),
+                 static_cast<int>(it->second->pid), why, reclaimed);
+        clients.erase(it);
+    }
+
+    void drop_doomed() {
+        std::vector<int> doomed;
+        for (auto& [fd, c] : clients)
+            if (c->doomed) doomed.push_back(fd);
+        for (int fd : doomed) drop_client(fd, "not reading its socket");
+    }
+
+    void send_to(client& c, const json& message, const int* fds = nullptr, std::size_t fd_count = 0) {
+        if (c.doomed) return;
+        const std::string text = message.dump(-1, ' ', false, json::error_handler_t::replace);
+        if (auto ec = ipc::send_message(c.fd.get(), text, fds, fd_count)) {
+            c.doomed = true;  // dropped after this dispatch (the map must not change under us)
+        }
+    }
+
+    void serve_client(int fd) {
+        client& c = *clients.at(fd);
+        std::string text;
+        std::vector<ipc::unique_fd> fds;
+        const auto ec = ipc::receive_message(fd, text, fds);
+        if (ec == ipc::make_error_code(ipc::ipc_errc::peer_closed)) {
+            drop_client(fd, "closed");
+            return;
+        }
+        if (ec == ipc::make_error_code(ipc::ipc_errc::message_too_large) ||
+            ec == ipc::make_error_code(ipc::ipc_errc::too_many_fds)) {
+            reply r;
+            r.fail("bad_request", ec.message());
+            respond(c, json(), r, true);
+            return;
+        }
+        if (ec) {
+            drop_client(fd, ec.message().c_str());
+            return;
+        }
+        dispatch(c, text);
+        if (c.bad_in_row >= max_bad_in_row) drop_client(fd, "16 bad requests in a row");
+    }
+
+    void respond(client& c, const json& id, const reply& r, bool bad) {
+        json out = {{"v", ipc::protocol_version}, {"id", id}, {"ok", r.ok}};
+        if (r.ok) out["result"] = r.result;
+        else out["error"] = {{"code", r.code}, {"message", r.message}};
+        c.bad_in_row = bad ? c.bad_in_row + 1 : 0;
+        send_to(c, out, r.fds.empty() ? nullptr : r.fds.data(), r.fds.size());
+    }
+
+    void dispatch(client& c, const std::string& text) {
+        reply r;
+        json req = json::parse(text, nullptr, false);
+        if (req.is_discarded()) {
+            r.fail("bad_request", "the message is not valid JSON");
+            return respond(c, json(), r, true);
+        }
+        if (!req.is_object()) {
+            r.fail("bad_request", std::string("the message must be a JSON object, got ") + req.type_name());
+            return respond(c, json(), r, true);
+        }
+        json id;
+        if (auto it = req.find("id"); it != req.end()) {
+            if (!it->is_number_integer()) {
+                r.fail("bad_request", std::string("field 'id' must be an integer, got ") + it->type_name());
+                return respond(c, json(), r, true);
+            }
+            id = *it;
+        } else {
+            r.fail("bad_request", "missing field 'id' (an integer)");
+            return respond(c, json(), r, true);
+        }
+        auto v = req.find("v");
+        if (v == req.end()) {
+            r.fail("bad_request", "missing field 'v' (the protocol version, 1)");
+            return respond(c, id, r, true);
+        }
+        if (!v->is_number_integer()) {
+            r.fail("bad_request", std::string("field 'v' must be an integer, got ") + v->type_name());
+            return respond(c, id, r, true);
+        }
+        if (v->get<std::int64_t>() != ipc::protocol_version) {
+            r.fail("unsupported_version",
+                   "protocol version " + v->dump() + " is not supported; this umpd speaks version 1");
+            return respond(c, id, r, true);
+        }
+        auto op_it = req.find("op");
+        if (op_it == req.end()) {
+            r.fail("bad_request", "missing field 'op' (a string)");
+            return respond(c, id, r, true);
+        }
+        if (!op_it->is_string()) {
+            r.fail("bad_request", std::string("field 'op' must be a string, got ") + op_it->type_name());
+            return respond(c, id, r, true);
+        }
+        const std::string op = op_it->get<std::string>();
+        bool known = true;
+        if (op == "hello") op_hello(c, req, r);
+        else if (op == "status") op_status(r);
+        else if (op == "list") op_list(r);
+        else if (op == "subscribe") c.subscribed = true;
+        else if (op == "open") op_open(c, req, r);
+        else if (op == "close") op_close(c, req, r);
+        else if (op == "add_port") op_add_port(req, r);
+        else if (op == "remove_port") op_remove_port(req, r);
+        else if (op == "set_offline") op_set_offline(req, r);
+        else if (op == "rename") op_rename(req, r);
+        else if (op == "create_loopback") op_create_loopback(req, r);
+        else if (op == "remove_loopback") op_remove_loopback(req, r);
+        else if (op == "list_loopbacks") op_list_loopbacks(r);
+        else if (op == "reload_config") op_reload(r);
+        else known = false;
+        if (!known) {
+            r.fail("unknown_op", "unknown op '" + op + "'");
+            return respond(c, id, r, true);
+        }
+        respond(c, id, r, !r.ok && r.code == "bad_request");
+        // An open's fds were sent with the reply; umpd keeps its own references.
+    }
+
+    // ---- objects ------------------------------------------------------------------
+
+    std::size_t connections_on(endpoint_handle e) const {
+        std::size_t n = 0;
+        for (const auto& [h, k] : connections) n += k.endpoint == e ? 1 : 0;
+        return n;
+    }
+
+    json endpoint_json(const device& d, const endpoint& ep) const {
+        const endpoint_counters k = data->counters(ep.handle);
+        return {{"id", ep.id},
+                {"name", ep.name},
+                {"device", d.name},
+                {"device_id", d.id},
+                {"driver", d.driver},
+                {"port", ep.port_number},
+                {"protocol", std::string(to_string(ep.protocol))},
+                {"offline", d.offline},
+                {"kind", ep.kind},
+                {"connections", connections_on(ep.handle)},
+                {"counters",
+                 {{"routed", k.routed},
+                  {"dropped_full", k.dropped_full},
+                  {"rejected_malformed", k.rejected_malformed},
+                  {"rejected_schedule", k.rejected_schedule}}}};
+    }
+
+    static json device_json(const device& d) {
+        json ids = json::array();
+        for (const auto& ep : d.endpoints) ids.push_back(ep.id);
+        return {{"id", d.id},
+                {"name", d.name},
+                {"manufacturer", d.manufacturer},
+                {"model", d.model},
+                {"driver", d.driver},
+                {"kind", std::string(to_string(d.kind))},
+                {"offline", d.offline},
+                {"endpoints", ids}};
+    }
+
+    // ---- events -------------------------------------------------------------------
+
+    void broadcast(const json& ev) {
+        for (auto& [fd, c] : clients)
+            if (c->subscribed) send_to(*c, ev);
+    }
+
+    void on_registry_event(const registry_event& ev) {
+        using k = registry_event::kind;
+        json out = {{"v", ipc::protocol_version}};
+        const device* d = nullptr;
+        const endpoint* ep = nullptr;
+        if (ev.what != k::device_removed && ev.what != k::endpoint_removed) {
+            (void)reg->find_device(ev.device_id, d);
+            if (!ev.endpoint_id.empty()) (void)reg->find_endpoint(ev.endpoint_id, ep);
+        }
+        switch (ev.what) {
+            case k::device_added:
+            case k::device_changed:
+                if (!d) return;
+                out["event"] = ev.what == k::device_added ? "device_added" : "device_changed";
+                out["device"] = device_json(*d);
+                break;
+            case k::device_removed:
+                out["event"] = "device_removed";
+                out["device"] = ev.device_id;
+                log_line("device %s removed", ev.device_id.c_str());
+                break;
+            case k::endpoint_added:
+            case k::endpoint_changed:
+                if (!d || !ep) return;
+                out["event"] = ev.what == k::endpoint_added ? "endpoint_added" : "endpoint_changed";
+                out["endpoint"] = endpoint_json(*d, *ep);
+                if (ev.what == k::endpoint_added) log_line("endpoint %s \"%s\" added", ep->id.c_str(), ep->name.c_str());
+                break;
+            case k::endpoint_removed:
+                out["event"] = "endpoint_removed";
+                out["endpoint"] = ev.endpoint_id;
+                log_line("endpoint %s removed", ev.endpoint_id.c_str());
+                forget_endpoint_connections();
+                break;
+            case k::change_requested:
+            case k::change_performed:
+            case k::change_aborted:
+                out["event"] = "configuration_change";
+                out["device"] = ev.device_id;
+                out["phase"] = ev.what == k::change_requested   ? "requested"
+                               : ev.what == k::change_performed ? "performed"
+                                                                : "aborted";
+                if (ev.what == k::change_aborted) log_line("configuration change on %s aborted", ev.device_id.c_str());
+                break;
+        }
+        broadcast(out);
+    }
+
+    // Connections whose endpoint is gone stay until their client closes them (the
+    // router has detached them), but they no longer count on any endpoint.
+    void forget_endpoint_connections() {
+        for (auto& [h, k] : connections)
+            if (k.endpoint != 0 && reg->endpoint_by_handle(k.endpoint) == nullptr) k.endpoint = 0;
+    }
+
+    void report_data_errors() {
+        data->take_data_errors([this](const data_error& e) {
+            auto k = connections.find(e.connection);
+            if (k == connections.end()) return;
+            auto c = clients.find(k->second.client_fd);
+            if (c == clients.end()) return;
+            send_to(*c->second, json{{"v", ipc::protocol_version},
+                                     {"event", "data_error"},
+                                     {"connection", e.connection},
+                                     {"kind", std::string(data_error_kind(e.what))},
+                                     {"count", e.count}});
+        });
+    }
+
+    // ---- persistence --------------------------------------------------------------
+
+    void save() {
+        if (options.config_path.empty()) return;
+        config next = virt->snapshot(current.limits);
+        if (next == current && config_found) return;
+        if (auto ec = write_file_atomically(options.config_path, format_config(next))) {
+            log_line("cannot save %s: %s", options.config_path.c_str(), ec.message().c_str());
+            return;
+        }
+        current = std::move(next);
+        config_found = true;
+    }
+
+    bool reload(std::string& error) {
+        if (options.config_path.empty()) {
+            error = "umpd runs without a config file (--no-config)";
+            return false;
+        }
+        bool found = false;
+        config_result r = load_config(options.config_path, found);
+        if (!r.value) {
+            error = r.error.to_string();
+            return false;
+        }
+        if (!(r.value->limits == current.limits))
+            log_line("limits changed: ring sizes apply to new connections, router limits after a restart");
+        if (auto ec = virt->apply(*r.value)) log_line("reload: some changes failed: %s", ec.message().c_str());
+        current = std::move(*r.value);
+        config_found = found;
+        log_line("configuration reloaded from %s", options.config_path.c_str());
+        return true;
+    }
+
+    // ---- operations ---------------------------------------------------------------
+
+    void op_hello(client& c, const json& req, reply& r) {
+        std::string name;
+        if (!read_string(req, "client", false, name, r)) return;
+        if (!name.empty()) {
+            c.name = name.substr(0, 64);
+            log_line("client %s (pid %d) says hello", c.name.c_str(), static_cast<int>(c.pid));
+        }
+        r.result = {{"server", "umpd " + options.version}, {"protocol", ipc::protocol_version}, {"pid", ::getpid()}};
+    }
+
+    void op_status(reply& r) {
+        const router_counters k = data->counters();
+        json drivers = json::array();
+        for (const auto& d : reg->drivers()) drivers.push_back({{"name", d.name}, {"state", d.state}, {"detail", d.detail}});
+        const auto uptime =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+        std::size_t attached = 0;
+        for (const auto& [h, c] : connections) attached += c.endpoint != 0 ? 1 : 0;
+        r.result = {{"version", options.version},
+                    {"pid", ::getpid()},
+                    {"uptime_s", uptime},
+                    {"runtime_dir", options.runtime_dir},
+                    {"config_file", options.config_path.empty() ? json() : json(options.config_path)},
+                    {"drivers", drivers},
+                    {"clients", clients.size()},
+                    {"devices", reg->devices().size()},
+                    {"endpoints", reg->endpoint_count()},
+                    {"connections", connections.size()},
+                    {"connections_attached", attached},
+                    {"messages_routed", k.messages_routed},
+                    {"dropped_full", k.dropped_full},
+                    {"rejected_malformed", k.rejected_malformed},
+                    {"rejected_schedule", k.rejected_schedule},
+                    {"scheduled_now", k.scheduled_now}};
+    }
+
+    void op_list(reply& r) {
+        json devices = json::array(), endpoints = json::array();
+        for (const auto& d : reg->devices()) {
+            devices.push_back(device_json(d));
+            for (const auto& ep : d.endpoints) endpoints.push_back(endpoint_json(d, ep));
+        }
+        r.result = {{"devices", devices}, {"endpoints", endpoints}};
+    }
+
+    void op_list_loopbacks(reply& r) {
+        json devices = json::array();
+        for (const auto& d : reg->devices())
+            if (is_loopback(d.kind)) devices.push_back(device_json(d));
+        r.result = {{"devices", devices}};
+    }
+
+    // Resolves an endpoint reference; fails the reply when it does not resolve.
+    const endpoint* resolve_endpoint(const std::string& ref, reply& r) {
+        const endpoint* ep = nullptr;
+        if (auto ec = reg->find_endpoint(ref, ep)) {
+            r.fail(protocol_error_code(ec), describe_error(ec, "endpoint", ref));
+            return nullptr;
+        }
+        return ep;
+    }
+
+    // A device reference: a device id or name, or an endpoint's (meaning its device).
+    const device* resolve_device(const std::string& ref, reply& r) {
+        const device* d = nullptr;
+        auto ec = reg->find_device(ref, d);
+        if (ec == make_error_code(service_errc::not_found)) {
+            const endpoint* ep = nullptr;
+            if (!reg->find_endpoint(ref, ep)) return reg->device_of(ep->handle);
+        }
+        if (ec) {
+            r.fail(protocol_error_code(ec), describe_error(ec, "device", ref));
+            return nullptr;
+        }
+        return d;
+    }
+
+    void op_open(client& c, const json& req, reply& r) {
+        std::string ref;
+        if (!read_string(req, "endpoint", true, ref, r)) return;
+        std::uint64_t ts = current.limits.to_service_words, tc = current.limits.to_client_words;
+        bool present = false;
+        if (!read_uint(req, "to_service_words", false, ts, present, r)) return;
+        if (!present) ts = current.limits.to_service_words;
+        if (!read_uint(req, "to_client_words", false, tc, present, r)) return;
+        if (!present) tc = current.limits.to_client_words;
+        for (auto [name, v] : {std::pair{"to_service_words", ts}, std::pair{"to_client_words", tc}}) {
+            if (!power_of_two(v) || v < min_ring_words) {
+                r.fail("invalid_argument", std::string(name) + " must be a power of two >= " +
+                                               std::to_string(min_ring_words) + ", got " + std::to_string(v));
+                return;
+            }
+            if (v > current.limits.max_ring_words) {
+                r.fail("limit", std::string(name) + " " + std::to_string(v) + " is above limits.max_ring_words (" +
+                                    std::to_string(current.limits.max_ring_words) + ")");
+                return;
+            }
+        }
+        const endpoint* ep = resolve_endpoint(ref, r);
+        if (!ep) return;
+        if (connections.size() >= current.limits.max_connections) {
+            r.fail("limit", "limits.max_connections (" + std::to_string(current.limits.max_connections) + ") reached");
+            return;
+        }
+        const auto to_service = static_cast<std::uint32_t>(ts), to_client = static_cast<std::uint32_t>(tc);
+        auto region = std::make_shared<ipc::shm_region>();
+        if (auto ec = ipc::shm_region::create("umpd-connection", ipc::connection_bytes(to_service, to_client), *region)) {
+            r.fail("internal", "cannot create the shared-memory region: " + ec.message());
+            return;
+        }
+        ipc::init_connection(*region, to_service, to_client);
+        auto service_wake = std::make_shared<ipc::wake>();
+        auto client_wake = std::make_shared<ipc::wake>();
+        if (auto ec = ipc::wake::create(*service_wake); ec) {
+            r.fail("internal", "eventfd: " + ec.message());
+            return;
+        }
+        if (auto ec = ipc::wake::create(*client_wake); ec) {
+            r.fail("internal", "eventfd: " + ec.message());
+            return;
+        }
+        const connection_handle h = next_connection++;
+        router::connection_setup setup;
+        setup.handle = h;
+        setup.endpoint = ep->handle;
+        setup.region = region;
+        setup.service_wake = service_wake;
+        setup.client_wake = client_wake;
+        if (auto ec = data->add_connection(setup)) {
+            r.fail(protocol_error_code(ec), "cannot open " + ep->id + ": " + ec.message());
+            return;
+        }
+        connections.emplace(h, connection{h, c.fd.get(), ep->handle});
+        const device* d = reg->device_of(ep->handle);
+        r.result = {{"connection", h},
+                    {"endpoint", endpoint_json(*d, *ep)},
+                    {"to_service_words", to_service},
+                    {"to_client_words", to_client},
+                    {"max_schedule_ahead_ns",
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(current.limits.max_schedule_ahead).count()}};
+        // The fds stay valid: the router holds the region and the wakes.
+        r.fds = {region->fd(), service_wake->fd(), client_wake->fd()};
+    }
+
+    void op_close(client& c, const json& req, reply& r) {
+        std::uint64_t h = 0;
+        bool present = false;
+        if (!read_uint(req, "connection", true, h, present, r)) return;
+        auto it = connections.find(static_cast<connection_handle>(h));
+        if (h > UINT32_MAX || it == connections.end() || it->second.client_fd != c.fd.get()) {
+            r.fail("not_found", "no connection " + std::to_string(h) + " on this client");
+            return;
+        }
+        (void)data->remove_connection(it->first);
+        connections.erase(it);
+    }
+
+    void op_add_port(const json& req, reply& r) {
+        std::string ref, name, proto_text = "midi2";
+        if (!read_string(req, "device", true, ref, r) || !read_string(req, "name", false, name, r) ||
+            !read_string(req, "protocol", false, proto_text, r))
+            return;
+        auto proto = parse_protocol(proto_text);
+        if (!proto) {
+            r.fail("invalid_argument", "protocol must be \"midi1\" or \"midi2\", got \"" + proto_text + "\"");
+            return;
+        }
+        const device* d = resolve_device(ref, r);
+        if (!d) return;
+        if (is_loopback(d->kind)) {
+            r.fail("invalid_argument", d->id + " is a loopback: its endpoints are fixed");
+            return;
+        }
+        endpoint_handle e = 0;
+        if (auto ec = reg->add_port(d->handle, {name, *proto, 0}, &e)) {
+            r.fail(protocol_error_code(ec), ec == make_error_code(service_errc::limit)
+                                                ? "limits.max_ports_per_device or limits.max_endpoints reached"
+                                                : ec.message());
+            return;
+        }
+        save();
+        r.result = endpoint_json(*reg->device_of(e), *reg->endpoint_by_handle(e));
+    }
+
+    void op_remove_port(const json& req, reply& r) {
+        std::string ref;
+        if (!read_string(req, "endpoint", true, ref, r)) return;
+        const endpoint* ep = resolve_endpoint(ref, r);
+        if (!ep) return;
+        const device* d = reg->device_of(ep->handle);
+        if (is_loopback(d->kind)) {
+            r.fail("invalid_argument", ep->id + " belongs to a loopback: use remove_loopback");
+            return;
+        }
+        if (auto ec = reg->remove_port(ep->handle)) {
+            r.fail(protocol_error_code(ec), ec.message());
+            return;
+        }
+        save();
+    }
+
+    void op_set_offline(const json& req, reply& r) {
+        std::string ref;
+        bool offline = false;
+        if (!read_string(req, "device", true, ref, r) || !read_bool(req, "offline", offline, r)) return;
+        const device* d = resolve_device(ref, r);
+        if (!d) return;
+        const device_handle h = d->handle;
+        if (auto ec = reg->set_offline(h, offline)) {
+            r.fail(protocol_error_code(ec), ec.message());
+            return;
+        }
+        log_line("device %s is %s", reg->device_by_handle(h)->id.c_str(), offline ? "offline" : "online");
+        save();
+        r.result = device_json(*reg->device_by_handle(h));
+    }
+
+    void op_rename(const json& req, reply& r) {
+        std::string dev_ref, ep_ref, name;
+        if (!read_string(req, "device", false, dev_ref, r) || !read_string(req, "endpoint", false, ep_ref, r) ||
+            !read_string(req, "name", true, name, r))
+            return;
+        if (dev_ref.empty() == ep_ref.empty()) {
+            r.fail("bad_request", "give exactly one of 'device' and 'endpoint'");
+            return;
+        }
+        if (name.empty()) {
+            r.fail("invalid_argument", "the new name must not be empty");
+            return;
+        }
+        if (!ep_ref.empty()) {
+            const endpoint* ep = resolve_endpoint(ep_ref, r);
+            if (!ep) return;
+            const endpoint_handle e = ep->handle;
+            if (auto ec = reg->rename_port(e, name)) {
+                r.fail(protocol_error_code(ec), ec.message());
+                return;
+            }
+            save();
+            r.result = endpoint_json(*reg->device_of(e), *reg->endpoint_by_handle(e));
+            return;
+        }
+        const device* d = nullptr;
+        if (auto ec = reg->find_device(dev_ref, d)) {
+            r.fail(protocol_error_code(ec), describe_error(ec, "device", dev_ref));
+            return;
+        }
+        const device_handle h = d->handle;
+        if (auto ec = reg->rename_device(h, name)) {
+            r.fail(protocol_error_code(ec), ec.message());
+            return;
+        }
+        save();
+        r.result = device_json(*reg->device_by_handle(h));
+    }
+
+    void op_create_loopback(const json& req, reply& r) {
+        std::string kind, name, name_b;
+        if (!read_string(req, "kind", true, kind, r) || !read_string(req, "name", true, name, r) ||
+            !read_string(req, "name_b", false, name_b, r))
+            return;
+        loopback_config lb;
+        if (kind == "midi1") lb.kind = device_kind::loopback_midi1;
+        else if (kind == "pair") lb.kind = device_kind::loopback_pair;
+        else if (kind == "diagnostics") lb.kind = device_kind::loopback_diagnostics;
+        else {
+            r.fail("invalid_argument", "kind must be \"pair\", \"midi1\" or \"diagnostics\", got \"" + kind + "\"");
+            return;
+        }
+        if (name.empty()) {
+            r.fail("invalid_argument", "the name must not be empty");
+            return;
+        }
+        if (lb.kind != device_kind::loopback_pair && !name_b.empty()) {
+            r.fail("invalid_argument", "name_b is only for \"pair\" loopbacks");
+            return;
+        }
+        lb.name = name;
+        lb.name_b = lb.kind == device_kind::loopback_pair ? (name_b.empty() ? name + " B" : name_b) : "";
+        device_handle h = 0;
+        if (auto ec = virt->create_loopback(lb, &h)) {
+            if (ec == make_error_code(service_errc::already_exists))
+                r.fail("already_exists", "a device or endpoint named \"" + name + "\"" +
+                                             (lb.name_b.empty() ? "" : " or \"" + lb.name_b + "\"") + " already exists");
+            else r.fail(protocol_error_code(ec), ec.message());
+            return;
+        }
+        save();
+        r.result = device_json(*reg->device_by_handle(h));
+    }
+
+    void op_remove_loopback(const json& req, reply& r) {
+        std::string ref;
+        if (!read_string(req, "device", true, ref, r)) return;
+        const device* d = resolve_device(ref, r);
+        if (!d) return;
+        if (!is_loopback(d->kind)) {
+            r.fail("invalid_argument", d->id + " is not a loopback");
+            return;
+        }
+        if (auto ec = virt->remove_loopback(d->handle)) {
+            r.fail(protocol_error_code(ec), ec.message());
+            return;
+        }
+        save();
+    }
+
+    void op_reload(reply& r) {
+        std::string error;
+        if (!reload(error)) {
+            log_line("reload failed, keeping the last good configuration: %s", error.c_str());
+            r.fail("invalid_argument", error);
+        }
+    }
+};
+
+server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+server::~server() = default;
+bool server::start(std::string& message) { return impl_->start(message); }
+int server::run() { return impl_->run(); }
+
+}  // namespace umpd::service

@@ -1,0 +1,651 @@
+// The router, driven from the client side of real shared-memory connections: each
+// test plays the clients with ring_writer/ring_reader on regions laid out exactly as
+// umpd hands them out, and the control thread with the router's API.
+#include "umpd/service/router.hpp"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "umpd/core/messages.hpp"
+#include "umpd/ipc/fd.hpp"
+#include "umpd/ipc/ring.hpp"
+#include "umpd/ipc/shm.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using umpd::core::channel;
+using umpd::core::group;
+using umpd::core::packet;
+using umpd::ipc::timed_packet;
+using umpd::service::data_error;
+using umpd::service::endpoint_behaviour;
+using umpd::service::router;
+using umpd::service::router_limits;
+
+std::uint64_t now_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// A message that carries a 32-bit tag, so tests can tell messages apart.
+packet tagged(std::uint32_t tag) { return umpd::core::make_midi2_control_change(group{0}, channel{0}, 7, tag); }
+std::uint32_t tag_of(const timed_packet& m) { return m.packet.words[1]; }
+
+// The client's side of one connection.
+struct client {
+    std::shared_ptr<umpd::ipc::shm_region> region;
+    std::shared_ptr<umpd::ipc::wake> service_wake;
+    std::shared_ptr<umpd::ipc::wake> client_wake;
+    umpd::ipc::connection_rings rings;
+    umpd::ipc::ring_writer out;  // to_service
+    umpd::ipc::ring_reader in;   // to_client
+
+    router::connection_setup setup(std::uint32_t handle, std::uint32_t endpoint, bool owner = false) const {
+        router::connection_setup s;
+        s.handle = handle;
+        s.endpoint = endpoint;
+        s.region = region;
+        s.service_wake = service_wake;
+        s.client_wake = client_wake;
+        s.owner = owner;
+        return s;
+    }
+
+    void send_raw(std::uint64_t ts, std::span<const std::uint32_t> words) {
+        ASSERT_EQ(out.write(ts, words), umpd::ipc::write_status::ok);
+        if (out.publish()) service_wake->signal();
+    }
+    void send(std::uint64_t ts, const packet& p) { send_raw(ts, p.span()); }
+
+    // The next message, or nothing after `timeout` (a generous bound against hangs).
+    std::optional<timed_packet> receive(std::chrono::milliseconds timeout = 10s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            timed_packet m;
+            const auto s = in.read(m);
+            if (s == umpd::ipc::read_status::ok) {
+                in.release();
+                return m;
+            }
+            if (s == umpd::ipc::read_status::corrupt) {
+                ADD_FAILURE() << "to_client ring corrupt";
+                return std::nullopt;
+            }
+            const auto left = deadline - std::chrono::steady_clock::now();
+            if (left <= 0s) return std::nullopt;
+            if (in.prepare_to_sleep()) {
+                client_wake->wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+                in.woke_up();
+            }
+        }
+    }
+};
+
+client make_client(std::uint32_t to_service_words = 4096, std::uint32_t to_client_words = 4096) {
+    client c;
+    umpd::ipc::shm_region region;
+    EXPECT_FALSE(umpd::ipc::shm_region::create(
+        "router-test", umpd::ipc::connection_bytes(to_service_words, to_client_words), region));
+    umpd::ipc::init_connection(region, to_service_words, to_client_words);
+    c.region = std::make_shared<umpd::ipc::shm_region>(std::move(region));
+    umpd::ipc::wake w1;
+    umpd::ipc::wake w2;
+    EXPECT_FALSE(umpd::ipc::wake::create(w1));
+    EXPECT_FALSE(umpd::ipc::wake::create(w2));
+    c.service_wake = std::make_shared<umpd::ipc::wake>(std::move(w1));
+    c.client_wake = std::make_shared<umpd::ipc::wake>(std::move(w2));
+    EXPECT_FALSE(umpd::ipc::attach_connection(*c.region, c.rings));
+    c.out = umpd::ipc::ring_writer(c.rings.to_service, c.rings.to_service_data, c.rings.to_service_words);
+    c.in = umpd::ipc::ring_reader(c.rings.to_client, c.rings.to_client_data, c.rings.to_client_words);
+    return c;
+}
+
+// The next message on c carries `tag`.
+::testing::AssertionResult next_is(client& c, std::uint32_t tag) {
+    const auto m = c.receive();
+    if (!m) return ::testing::AssertionFailure() << "nothing received, expected " << tag;
+    if (tag_of(*m) != tag) return ::testing::AssertionFailure() << "received " << tag_of(*m) << ", expected " << tag;
+    return ::testing::AssertionSuccess();
+}
+
+router_limits test_limits() {
+    router_limits l;
+    l.max_schedule_ahead = 10s;
+    l.schedule_capacity = 1024;
+    return l;
+}
+
+std::vector<data_error> errors_of(router& r) {
+    std::vector<data_error> out;
+    r.take_data_errors([&](const data_error& e) { out.push_back(e); });
+    return out;
+}
+
+bool readable(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1;
+}
+
+// Waits (generously) until the router has reported data errors, then takes them.
+std::vector<data_error> wait_errors(router& r) {
+    EXPECT_TRUE(readable(r.notify_fd(), 10000));
+    return errors_of(r);
+}
+
+// Waits for the router's report and checks it is exactly one error of that kind.
+::testing::AssertionResult reported(router& r, std::uint32_t connection, data_error::kind what, std::uint64_t count) {
+    const auto errors = wait_errors(r);
+    if (errors.size() != 1) return ::testing::AssertionFailure() << errors.size() << " errors reported, expected 1";
+    const data_error& e = errors[0];
+    if (e.connection != connection || e.what != what || e.count != count)
+        return ::testing::AssertionFailure() << "reported connection " << e.connection << " kind "
+                                             << static_cast<int>(e.what) << " count " << e.count;
+    return ::testing::AssertionSuccess();
+}
+
+// A started router with endpoint 1 (device 1) and one connection (10) on it.
+struct single_endpoint {
+    router r;
+    client c;
+    explicit single_endpoint(endpoint_behaviour b, router_limits l = test_limits()) : r(l), c(make_client()) {
+        EXPECT_FALSE(r.start());
+        EXPECT_FALSE(r.add_endpoint(1, 1, b));
+        EXPECT_FALSE(r.add_connection(c.setup(10, 1)));
+    }
+};
+
+TEST(router, loopback_round_trip) {
+    single_endpoint s(endpoint_behaviour::loopback);
+    auto& [r, c] = s;
+
+    const packet p = umpd::core::make_midi1_note_on(group{2}, channel{3}, 60, 100);
+    const std::uint64_t before = now_ns();
+    c.send(0, p);
+    const auto m = c.receive();
+    const std::uint64_t after = now_ns();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->packet, p);
+    EXPECT_GE(m->timestamp_ns, before);  // stamped on the way through, with CLOCK_MONOTONIC
+    EXPECT_LE(m->timestamp_ns, after);
+    EXPECT_EQ(r.counters(1).routed, 1u);
+    EXPECT_EQ(r.counters().messages_routed, 1u);
+
+    // The loopback re-stamps a past timestamp with the delivery time.
+    const std::uint64_t past = now_ns() - 1'000'000;
+    c.send(past, p);
+    const auto m2 = c.receive();
+    ASSERT_TRUE(m2);
+    EXPECT_GT(m2->timestamp_ns, past);
+}
+
+TEST(router, works_before_start_and_after_stop_restart) {
+    router r(test_limits());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));  // applied inline
+    client c = make_client();
+    ASSERT_FALSE(r.add_connection(c.setup(10, 1)));
+    c.send(0, tagged(1));  // waits in the ring until the thread runs
+    ASSERT_FALSE(r.start());
+    EXPECT_TRUE(next_is(c, 1u));
+    r.stop();
+    c.send(0, tagged(2));
+    ASSERT_FALSE(r.start());
+    EXPECT_TRUE(next_is(c, 2u));
+}
+
+TEST(router, fans_out_to_every_connection_including_the_sender) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    std::vector<client> clients;
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        clients.push_back(make_client());
+        ASSERT_FALSE(r.add_connection(clients.back().setup(10 + i, 1)));
+    }
+    for (std::uint32_t t = 0; t < 5; ++t) clients[t % 3].send(0, tagged(t));  // merge of three senders
+    for (client& c : clients) {
+        std::vector<std::uint32_t> seen;
+        for (int i = 0; i < 5; ++i) {
+            auto m = c.receive();
+            ASSERT_TRUE(m);
+            seen.push_back(tag_of(*m));
+        }
+        // Each sender's messages keep their order; all five arrive.
+        std::vector<std::uint32_t> from0;
+        for (auto t : seen)
+            if (t % 3 == 0) from0.push_back(t);
+        EXPECT_EQ(from0, (std::vector<std::uint32_t>{0, 3}));
+        std::sort(seen.begin(), seen.end());
+        EXPECT_EQ(seen, (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+    }
+    EXPECT_EQ(r.counters(1).routed, 5u);
+}
+
+TEST(router, pair_crosses_over) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::pair, 2));
+    ASSERT_FALSE(r.add_endpoint(2, 1, endpoint_behaviour::pair, 1));
+    client a = make_client();
+    client b = make_client();
+    ASSERT_FALSE(r.add_connection(a.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(b.setup(11, 2)));
+
+    a.send(0, tagged(100));
+    EXPECT_TRUE(next_is(b, 100u));
+    b.send(0, tagged(200));
+    EXPECT_TRUE(next_is(a, 200u));  // A's first message: its own did not come back to it
+    a.send(0, tagged(101));
+    EXPECT_TRUE(next_is(b, 101u));  // nor did B's come back to B
+    EXPECT_EQ(r.counters(2).routed, 2u);  // out of B's source
+    EXPECT_EQ(r.counters(1).routed, 1u);
+
+    // Removing B unlinks A: A's messages go nowhere, and re-adding B relinks.
+    ASSERT_FALSE(r.remove_endpoint(2));
+    a.send(0, tagged(102));
+    ASSERT_FALSE(r.add_endpoint(2, 1, endpoint_behaviour::pair, 1));
+    client b2 = make_client();
+    ASSERT_FALSE(r.add_connection(b2.setup(12, 2)));
+    a.send(0, tagged(103));
+    EXPECT_TRUE(next_is(b2, 103u));
+    EXPECT_FALSE(r.remove_connection(11));  // detached by remove_endpoint, still forgettable
+    EXPECT_TRUE(r.remove_connection(11));   // and then gone
+}
+
+TEST(router, diagnostics_keeps_the_senders_timestamp) {
+    single_endpoint s(endpoint_behaviour::diagnostics);
+    auto& [r, c] = s;
+    const std::uint64_t sent = now_ns() - 5'000'000;  // a moment ago: delivered at once
+    c.send(sent, tagged(1));
+    auto m = c.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, sent);
+    // Timestamp 0: the receive stamp.
+    const std::uint64_t before = now_ns();
+    c.send(0, tagged(2));
+    m = c.receive();
+    const std::uint64_t after = now_ns();
+    ASSERT_TRUE(m);
+    EXPECT_GE(m->timestamp_ns, before);
+    EXPECT_LE(m->timestamp_ns, after);
+    // A future timestamp: held, then delivered with that same timestamp.
+    const std::uint64_t at = now_ns() + 20'000'000;
+    c.send(at, tagged(3));
+    m = c.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, at);
+    EXPECT_GE(now_ns(), at);
+}
+
+TEST(router, app_owned_both_directions) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 5, endpoint_behaviour::app_owned));
+    client owner = make_client();
+    client c1 = make_client();
+    client c2 = make_client();
+    ASSERT_FALSE(r.add_connection(owner.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(c1.setup(11, 1)));
+    ASSERT_FALSE(r.add_connection(c2.setup(12, 1)));
+    client second_owner = make_client();
+    EXPECT_TRUE(r.add_connection(second_owner.setup(13, 1, true)));  // one owner per endpoint
+
+    // Clients → the application.
+    c1.send(0, tagged(1));
+    c2.send(0, tagged(2));
+    EXPECT_TRUE(next_is(owner, 1u));
+    EXPECT_TRUE(next_is(owner, 2u));
+
+    // The application → its source → every client, not back to itself.
+    owner.send(0, tagged(50));
+    for (client* c : {&c1, &c2})
+        EXPECT_TRUE(next_is(*c, 50u));  // first message: clients did not see each other's
+    c1.send(0, tagged(3));
+    EXPECT_TRUE(next_is(owner, 3u));  // first after 1, 2: its own 50 did not come back
+}
+
+TEST(router, refuses_malformed_records_and_passes_the_next) {
+    single_endpoint s(endpoint_behaviour::loopback);
+    auto& [r, c] = s;
+
+    const std::uint32_t bad_status[1] = {0x20F0'0000};           // MIDI 1.0 channel voice with status 0xF
+    const std::uint32_t wrong_size[2] = {0x2090'3C64, 0};        // a 1-word type sent as 2 words
+    const std::uint32_t bad_data[1] = {0x2090'BC64};             // note number with bit 7 set
+    const std::uint32_t truncated[1] = {0x4090'3C00};            // a 2-word type sent as 1 word
+    c.send_raw(0, bad_status);
+    c.send_raw(0, wrong_size);
+    c.send_raw(0, bad_data);
+    c.send_raw(0, truncated);
+    c.send(0, tagged(7));
+    EXPECT_TRUE(next_is(c, 7u));
+    EXPECT_EQ(r.counters(1).rejected_malformed, 4u);
+    EXPECT_EQ(r.counters(1).routed, 1u);
+    EXPECT_EQ(r.counters().rejected_malformed, 4u);
+    EXPECT_EQ(c.rings.to_service->rejected_malformed.load(), 4u);
+    EXPECT_TRUE(reported(r, 10u, data_error::kind::malformed, 4u));
+    EXPECT_FALSE(readable(r.notify_fd(), 0));  // taken: nothing pending
+    EXPECT_TRUE(errors_of(r).empty());
+    // The connection stays usable.
+    c.send(0, tagged(8));
+    EXPECT_TRUE(next_is(c, 8u));
+}
+
+TEST(router, scheduler_delivers_in_timestamp_order_not_before_time) {
+    single_endpoint s(endpoint_behaviour::loopback);
+    auto& [r, c] = s;
+    const std::uint64_t base = now_ns();
+    const std::uint64_t t_b = base + 150'000'000;
+    const std::uint64_t t_a = base + 60'000'000;
+    const std::uint64_t t_c = base + 100'000'000;
+    c.send(t_b, tagged(4));
+    c.send(t_a, tagged(1));
+    c.send(t_c, tagged(2));  // equal timestamps: in send order
+    c.send(t_c, tagged(3));
+    c.send(0, tagged(0));    // now: overtakes the held ones
+    const std::uint64_t expected_at[5] = {0, t_a, t_c, t_c, t_b};
+    for (std::uint32_t i = 0; i < 5; ++i) {
+        const auto m = c.receive();
+        ASSERT_TRUE(m);
+        EXPECT_EQ(tag_of(*m), i);
+        EXPECT_GE(m->timestamp_ns, expected_at[i]);  // the loopback stamps the delivery time
+        EXPECT_GE(now_ns(), expected_at[i]);
+    }
+    EXPECT_EQ(r.counters().scheduled_now, 0u);
+}
+
+TEST(router, refuses_too_far_ahead_and_when_full) {
+    router_limits l = test_limits();
+    l.max_schedule_ahead = 1s;
+    l.schedule_capacity = 4;
+    single_endpoint s(endpoint_behaviour::loopback, l);
+    auto& [r, c] = s;
+
+    c.send(now_ns() + 5'000'000'000, tagged(99));  // 5 s > 1 s
+    EXPECT_TRUE(reported(r, 10u, data_error::kind::schedule_too_far, 1u));
+
+    const std::uint64_t at = now_ns() + 300'000'000;
+    for (std::uint32_t i = 0; i < 5; ++i) c.send(at + i, tagged(i));  // the fifth does not fit
+    EXPECT_TRUE(reported(r, 10u, data_error::kind::schedule_full, 1u));
+    EXPECT_EQ(r.counters().scheduled_now, 4u);
+    for (std::uint32_t i = 0; i < 4; ++i) {
+        EXPECT_TRUE(next_is(c, i));
+    }
+    EXPECT_EQ(r.counters(1).rejected_schedule, 2u);
+    EXPECT_EQ(r.counters().rejected_schedule, 2u);
+    EXPECT_EQ(c.rings.to_service->rejected_schedule.load(), 2u);
+    // Room again after delivery.
+    c.send(now_ns() + 1'000'000, tagged(42));
+    EXPECT_TRUE(next_is(c, 42u));
+}
+
+TEST(router, full_client_ring_is_counted_and_blocks_nobody) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    client sleepy = make_client(4096, 64);  // never reads; 64 words = 16 four-word records
+    client busy = make_client();
+    ASSERT_FALSE(r.add_connection(sleepy.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(busy.setup(11, 1)));
+    const packet one_word = umpd::core::make_midi1_control_change(group{0}, channel{0}, 1, 0);
+    for (std::uint32_t i = 0; i < 100; ++i) {
+        busy.send(0, one_word);
+        auto m = busy.receive();
+        ASSERT_TRUE(m) << i;
+    }
+    EXPECT_EQ(r.counters(1).routed, 100u);
+    EXPECT_EQ(r.counters(1).dropped_full, 84u);
+    EXPECT_EQ(r.counters().dropped_full, 84u);
+    EXPECT_EQ(sleepy.rings.to_client->dropped_full.load(), 84u);
+    EXPECT_TRUE(reported(r, 10u, data_error::kind::ring_full, 84u));
+    // The sleepy client still has the first 16, intact.
+    for (int i = 0; i < 16; ++i) ASSERT_TRUE(sleepy.receive(1s));
+}
+
+TEST(router, stop_io_keeps_data_in_the_ring_and_start_io_delivers_it_in_order) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 7, endpoint_behaviour::loopback));
+    ASSERT_FALSE(r.add_endpoint(2, 8, endpoint_behaviour::loopback));  // another device keeps running
+    client c = make_client();
+    client other = make_client();
+    ASSERT_FALSE(r.add_connection(c.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(other.setup(11, 2)));
+
+    c.send(now_ns() + 30'000'000, tagged(0));  // scheduled before the stop: stays scheduled
+    for (int i = 0; i < 10000 && r.counters().scheduled_now == 0; ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(r.counters().scheduled_now, 1u);
+    ASSERT_FALSE(r.stop_io(7));
+    const std::uint64_t tail_at_stop = c.rings.to_service->tail.load();
+    EXPECT_EQ(tail_at_stop, 5u);  // the scheduled record: 3 header words + 2
+    for (std::uint32_t i = 1; i <= 10; ++i) c.send(0, tagged(i));
+    // The other device is served meanwhile; once it has been, and the scheduled time
+    // has passed, the stopped device's ring must still hold everything.
+    std::this_thread::sleep_for(60ms);
+    other.send(0, tagged(500));
+    EXPECT_TRUE(next_is(other, 500u));
+    EXPECT_EQ(c.rings.to_service->tail.load(), tail_at_stop);  // not read
+    EXPECT_TRUE(c.in.empty());  // nothing delivered, not even the due one
+    EXPECT_EQ(r.counters().scheduled_now, 1u);
+
+    ASSERT_FALSE(r.start_io(7));
+    for (std::uint32_t i = 0; i <= 10; ++i) EXPECT_TRUE(next_is(c, i));
+    EXPECT_EQ(r.counters(1).routed, 11u);
+}
+
+TEST(router, remove_endpoint_discards_its_scheduled_messages) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    ASSERT_FALSE(r.add_endpoint(2, 1, endpoint_behaviour::loopback));
+    client c = make_client();
+    client keep = make_client();
+    ASSERT_FALSE(r.add_connection(c.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(keep.setup(11, 2)));
+    const std::uint64_t at = now_ns() + 200'000'000;
+    for (std::uint32_t i = 0; i < 3; ++i) c.send(at, tagged(i));
+    keep.send(at, tagged(9));
+    keep.send(0, tagged(8));  // once this is back, all four were read
+    EXPECT_TRUE(next_is(keep, 8u));
+    EXPECT_EQ(r.counters().scheduled_now, 4u);
+    ASSERT_FALSE(r.remove_endpoint(1));
+    EXPECT_EQ(r.counters().scheduled_now, 1u);
+    EXPECT_EQ(r.counters().scheduled_discarded, 3u);
+    EXPECT_TRUE(next_is(keep, 9u));
+    EXPECT_EQ(r.counters(1).routed, 0u);  // gone
+    EXPECT_FALSE(r.remove_connection(10));
+}
+
+TEST(router, control_errors) {
+    router_limits l = test_limits();
+    l.max_endpoints = 2;
+    l.max_connections = 1;
+    router r(l);
+    ASSERT_FALSE(r.start());
+    EXPECT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    EXPECT_TRUE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));  // already exists
+    EXPECT_TRUE(r.add_endpoint(3, 1, endpoint_behaviour::pair));      // a pair needs a peer
+    EXPECT_FALSE(r.add_endpoint(2, 1, endpoint_behaviour::diagnostics));
+    EXPECT_TRUE(r.add_endpoint(4, 1, endpoint_behaviour::loopback));  // limit
+    EXPECT_TRUE(r.remove_endpoint(9));
+    client a = make_client();
+    client b = make_client();
+    EXPECT_TRUE(r.add_connection(a.setup(10, 9)));         // no such endpoint
+    EXPECT_TRUE(r.add_connection(a.setup(10, 1, true)));   // owner on a loopback
+    EXPECT_FALSE(r.add_connection(a.setup(10, 1)));
+    EXPECT_TRUE(r.add_connection(b.setup(10, 2)));         // handle in use
+    EXPECT_TRUE(r.add_connection(b.setup(11, 2)));         // limit
+    router::connection_setup broken = b.setup(12, 2);
+    broken.region.reset();
+    EXPECT_TRUE(r.add_connection(broken));
+    EXPECT_TRUE(r.remove_connection(99));
+    EXPECT_FALSE(r.remove_connection(10));
+    EXPECT_FALSE(r.add_connection(b.setup(11, 2)));  // room again
+}
+
+TEST(router, connections_sharing_one_service_wake) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    client a = make_client();
+    client b = make_client();
+    b.service_wake = a.service_wake;  // one wake for both, as one client process may do
+    ASSERT_FALSE(r.add_connection(a.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(b.setup(11, 1)));
+    ASSERT_FALSE(r.remove_connection(10));  // b's wake must stay registered
+    for (std::uint32_t i = 0; i < 20; ++i) {
+        std::this_thread::sleep_for(1ms);  // let the router fall asleep between sends
+        b.send(0, tagged(i));
+        EXPECT_TRUE(next_is(b, i));
+    }
+}
+
+// An idle router sleeps in epoll_wait: no CPU while nothing moves, even with a
+// message scheduled far ahead (the timerfd waits for it, not a polling loop).
+TEST(router, idle_router_uses_no_cpu) {
+    router_limits l = test_limits();
+    l.spin = std::chrono::microseconds(50);
+    single_endpoint s(endpoint_behaviour::loopback, l);
+    auto& [r, c] = s;
+    c.send(0, tagged(1));
+    ASSERT_TRUE(c.receive());
+    c.send(now_ns() + 9'000'000'000, tagged(2));
+    for (int i = 0; i < 10000 && r.counters().scheduled_now == 0; ++i) std::this_thread::sleep_for(1ms);
+    ASSERT_EQ(r.counters().scheduled_now, 1u);
+    auto cpu_ns = [] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+    };
+    std::this_thread::sleep_for(20ms);  // past the adaptive spin
+    const std::uint64_t before = cpu_ns();
+    std::this_thread::sleep_for(500ms);
+    const std::uint64_t used = cpu_ns() - before;
+    // A spinning or polling router would burn most of the 500 ms; a sleeping one, ~nothing.
+    EXPECT_LT(used, 50'000'000u) << "the router used " << used << " ns of CPU while idle";
+}
+
+// The load test at router level: while one client streams sequence-numbered
+// messages through endpoint 1, the control thread changes the device 500 times —
+// stop I/O, add or remove an endpoint (with connections), start I/O — and endpoint
+// 1's receiver must see every message exactly once, in order.
+TEST(router, load_stream_survives_500_configuration_changes) {
+    constexpr std::uint32_t total = 200'000;
+    constexpr std::uint32_t window = 2048;  // in flight at most: the receiver's ring never overflows
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    constexpr std::uint32_t device = 1;
+    ASSERT_FALSE(r.add_endpoint(1, device, endpoint_behaviour::loopback));
+    client sender = make_client(1u << 14, 1u << 16);
+    client receiver = make_client(1u << 12, 1u << 16);
+    ASSERT_FALSE(r.add_connection(sender.setup(1, 1)));
+    ASSERT_FALSE(r.add_connection(receiver.setup(2, 1)));
+
+    std::atomic<std::uint32_t> received{0};
+    std::atomic<bool> failed{false};
+    // The stream is paced by the changes so that it spans all of them.
+    constexpr std::uint32_t per_change = total / 500;
+    std::atomic<std::uint32_t> changes_done{0};
+    std::thread receive_thread([&] {
+        for (std::uint32_t expected = 0; expected < total; ++expected) {
+            std::optional<timed_packet> m;
+            for (int waited = 0; !m && !failed && waited < 600; ++waited) m = receiver.receive(100ms);
+            if (!m || tag_of(*m) != expected) {
+                failed = true;
+                ADD_FAILURE() << "expected " << expected << ", got " << (m ? std::to_string(tag_of(*m)) : "nothing");
+                return;
+            }
+            received.store(expected + 1, std::memory_order_release);
+        }
+    });
+    std::thread send_thread([&] {
+        for (std::uint32_t i = 0; i < total && !failed; ++i) {
+            while (i - received.load(std::memory_order_acquire) >= window && !failed) std::this_thread::yield();
+            while (i >= (changes_done.load(std::memory_order_acquire) + 1) * per_change && !failed) {
+                if (sender.out.publish()) sender.service_wake->signal();
+                std::this_thread::yield();
+            }
+            const packet p = tagged(i);
+            while (sender.out.free_words() < umpd::ipc::record_header_words + 2) std::this_thread::yield();
+            if (sender.out.write(0, p.span()) != umpd::ipc::write_status::ok) {
+                failed = true;
+                ADD_FAILURE() << "sender ring refused " << i;
+                return;
+            }
+            if (i % 16 == 15)
+                if (sender.out.publish()) sender.service_wake->signal();
+        }
+        if (sender.out.publish()) sender.service_wake->signal();
+    });
+
+    // The control thread: 500 configuration changes on endpoint 1's device.
+    struct added_port {
+        std::uint32_t endpoint = 0;
+        std::vector<client> clients;
+        std::vector<std::uint32_t> connections;
+    };
+    std::vector<added_port> added;
+    std::uint32_t next_connection = 100;
+    int changes = 0;
+    [&] {
+        for (; changes < 500 && !failed; ++changes) {
+            ASSERT_FALSE(r.stop_io(device));
+            const bool add = added.empty() || (added.size() < 6 && changes % 3 != 2);
+            if (add) {
+                added_port a;
+                a.endpoint = 2 + static_cast<std::uint32_t>(changes);  // ports 2..501, each added once
+                ASSERT_FALSE(r.add_endpoint(a.endpoint, device, endpoint_behaviour::loopback));
+                for (int k = 0; k < 2; ++k) {
+                    a.clients.push_back(make_client(256, 256));
+                    a.connections.push_back(next_connection);
+                    ASSERT_FALSE(r.add_connection(a.clients.back().setup(next_connection++, a.endpoint)));
+                    a.clients.back().send(0, tagged(7));  // traffic on the new port too (read after start_io)
+                }
+                added.push_back(std::move(a));
+            } else {
+                added_port& victim = added.front();
+                // The port worked while it lived: each client got both clients' messages.
+                for (client& c : victim.clients)
+                    for (int k = 0; k < 2; ++k) {
+                        auto m = c.receive();
+                        ASSERT_TRUE(m) << "port " << victim.endpoint;
+                        EXPECT_EQ(tag_of(*m), 7u);
+                    }
+                if (changes % 2 == 0) {
+                    // Connections first, as clients closing would do.
+                    for (std::uint32_t c : victim.connections) ASSERT_FALSE(r.remove_connection(c));
+                    ASSERT_FALSE(r.remove_endpoint(victim.endpoint));
+                } else {
+                    // The port goes while clients are on it; the handles are forgotten after.
+                    ASSERT_FALSE(r.remove_endpoint(victim.endpoint));
+                    for (std::uint32_t c : victim.connections) ASSERT_FALSE(r.remove_connection(c));
+                }
+                added.erase(added.begin());
+            }
+            ASSERT_FALSE(r.start_io(device));
+            changes_done.store(static_cast<std::uint32_t>(changes + 1), std::memory_order_release);
+        }
+    }();
+    if (changes != 500) failed = true;
+    send_thread.join();
+    receive_thread.join();
+    EXPECT_FALSE(failed);
+    EXPECT_EQ(received.load(), total);
+    EXPECT_EQ(r.counters(1).routed, total);
+    EXPECT_EQ(receiver.rings.to_client->dropped_full.load(), 0u);
+    // The sender never reads its own copies: those are the only drops.
+    EXPECT_EQ(r.counters(1).dropped_full, sender.rings.to_client->dropped_full.load());
+    EXPECT_EQ(r.counters(1).rejected_malformed, 0u);
+}
+
+}  // namespace
