@@ -8,9 +8,10 @@
 // at >= 100 million input bytes or words per second.
 #include <benchmark/benchmark.h>
 
+#include "rate_reporter.hpp"
+
 #include <cstdint>
 #include <cstdio>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -244,19 +245,6 @@ BENCHMARK(midi1_to_midi2_words);
 BENCHMARK(copy_midi2_cv_words);
 BENCHMARK(midi2_to_midi1_words);
 
-// Keeps items/s of every run so the summary can put figures next to baselines.
-class collecting_reporter : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, double> rate;
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& r : runs) {
-            const auto it = r.counters.find("items_per_second");
-            if (it != r.counters.end() && r.run_type == Run::RT_Iteration) rate[r.benchmark_name()] = it->second;
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 struct figure {
     const char* name;
     const char* baseline;
@@ -270,7 +258,7 @@ struct figure {
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    collecting_reporter reporter;
+    umpd::bench::rate_reporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
 
     const figure figures[] = {
@@ -284,19 +272,18 @@ int main(int argc, char** argv) {
     std::printf("\n%-28s %16s %16s %7s  %s\n", "figure", "rate (M/s)", "copy (M/s)", "ratio", "target");
     bool all_met = true;
     for (const auto& f : figures) {
-        const auto it = reporter.rate.find(f.name);
-        const auto base = reporter.rate.find(f.baseline);
-        if (it == reporter.rate.end() || base == reporter.rate.end()) continue;  // filtered out
-        const double ratio = it->second / base->second;
-        const bool met = ratio >= f.min_ratio && it->second >= f.min_rate;
+        const auto rate = reporter.rate(f.name);
+        const auto base = reporter.rate(f.baseline);
+        if (!rate || !base) continue;  // filtered out
+        const double ratio = *rate / *base;
+        const bool met = ratio >= f.min_ratio && *rate >= f.min_rate;
         all_met = all_met && met;
         char target[64];
         if (f.min_ratio > 0) std::snprintf(target, sizeof target, ">= %.2f of copy", f.min_ratio);
         else if (f.min_rate > 0) std::snprintf(target, sizeof target, ">= %.0f M %s/s", f.min_rate / 1e6, f.unit);
         else std::snprintf(target, sizeof target, "(no target)");
         const bool has_target = f.min_ratio > 0 || f.min_rate > 0;
-        std::printf("%-28s %10.1f %-5s %10.1f %-5s %7.3f  %s  %s\n", f.name, it->second / 1e6, f.unit,
-                    base->second / 1e6, f.unit, ratio, target, !has_target ? "" : met ? "met" : "MISSED");
+        std::printf("%-28s %10.1f %-5s %10.1f %-5s %7.3f  %s  %s\n", f.name, *rate / 1e6, f.unit, *base / 1e6, f.unit, ratio, target, !has_target ? "" : met ? "met" : "MISSED");
     }
     std::printf("%s\n", all_met ? "all targets met" : "some targets missed");
     benchmark::Shutdown();

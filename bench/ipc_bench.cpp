@@ -4,9 +4,10 @@
 // `umpctl bench latency`, which needs two processes.
 #include <benchmark/benchmark.h>
 
+#include "rate_reporter.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,30 +71,18 @@ void ring_write_read(benchmark::State& state) {
 BENCHMARK(copy_words);
 BENCHMARK(ring_write_read);
 
-class collecting_reporter : public benchmark::ConsoleReporter {
-public:
-    std::map<std::string, double> rate;
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& r : runs) {
-            const auto it = r.counters.find("items_per_second");
-            if (it != r.counters.end() && r.run_type == Run::RT_Iteration) rate[r.benchmark_name()] = it->second;
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    collecting_reporter reporter;
+    umpd::bench::rate_reporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
-    const auto ring = reporter.rate.find("ring_write_read");
-    const auto copy = reporter.rate.find("copy_words");
-    if (ring != reporter.rate.end() && copy != reporter.rate.end())
+    const auto ring = reporter.rate("ring_write_read");
+    const auto copy = reporter.rate("copy_words");
+    if (ring && copy)
         std::printf("\nring write+read: %.1f M messages/s, copy of the same words: %.1f M messages/s, ratio %.3f\n",
-                    ring->second / 1e6, copy->second / 1e6, ring->second / copy->second);
+                    *ring / 1e6, *copy / 1e6, *ring / *copy);
     benchmark::Shutdown();
     return 0;
 }

@@ -41,13 +41,7 @@ std::error_code shm_region::create(const char* name, std::size_t bytes, shm_regi
     if (::ftruncate(fd.get(), static_cast<off_t>(bytes)) != 0) return last_error();
     // The peer may not shrink the region under us (a SIGBUS on the data path).
     if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) return last_error();
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-    if (p == MAP_FAILED) return last_error();
-    out = shm_region();
-    out.fd_ = std::move(fd);
-    out.data_ = p;
-    out.size_ = bytes;
-    return {};
+    return out.adopt(std::move(fd), bytes);
 }
 
 std::error_code shm_region::map(unique_fd fd, std::size_t min_bytes, shm_region& out) noexcept {
@@ -57,13 +51,16 @@ std::error_code shm_region::map(unique_fd fd, std::size_t min_bytes, shm_region&
     // A region that could still shrink could fault us later: require the seal.
     const int seals = ::fcntl(fd.get(), F_GET_SEALS);
     if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return make_error_code(ipc_errc::bad_region);
-    const auto bytes = static_cast<std::size_t>(st.st_size);
+    return out.adopt(std::move(fd), static_cast<std::size_t>(st.st_size));
+}
+
+std::error_code shm_region::adopt(unique_fd fd, std::size_t bytes) noexcept {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED) return last_error();
-    out = shm_region();
-    out.fd_ = std::move(fd);
-    out.data_ = p;
-    out.size_ = bytes;
+    *this = shm_region();
+    fd_ = std::move(fd);
+    data_ = p;
+    size_ = bytes;
     return {};
 }
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon_process.hpp"
+#include "client_session.hpp"
 #include "umpd/client/client.hpp"
 #include "umpd/core/messages.hpp"
 
@@ -21,15 +21,6 @@ using namespace std::chrono_literals;
 constexpr const char* device = "virtual/umpd-virtual-device";
 constexpr const char* port1 = "virtual/umpd-virtual-device/1";
 
-uc::client connect(const umpd_test::daemon_process& d, const char* name) {
-    uc::options o;
-    o.runtime_dir = d.dir();
-    o.client_name = name;
-    auto c = uc::client::connect(o);
-    if (!c) throw std::runtime_error(c.message());
-    return std::move(*c);
-}
-
 // The sequence number rides in the 32-bit value of a MIDI 2.0 control change.
 umpd::core::packet numbered(std::uint32_t n) {
     return umpd::core::make_midi2_control_change(umpd::core::group{0}, umpd::core::channel{0}, 1, n);
@@ -37,8 +28,8 @@ umpd::core::packet numbered(std::uint32_t n) {
 
 TEST(ConfigurationChangeUnderLoad, PortOneLosesReordersAndDuplicatesNothing) {
     umpd_test::daemon_process umpd;
-    auto streamer = connect(umpd, "streamer");
-    auto changer = connect(umpd, "changer");
+    auto streamer = umpd_test::connect_client(umpd, "streamer");
+    auto changer = umpd_test::connect_client(umpd, "changer");
 
     // A callback-free receiver on its own connection, drained by its own thread. Its
     // ring holds the whole stream: a slow reader must not be what loses messages here

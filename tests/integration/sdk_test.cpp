@@ -5,7 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "daemon_process.hpp"
+#include "client_session.hpp"
 #include "umpd/client/client.hpp"
 #include "umpd/client/umpd.h"
 #include "umpd/core/messages.hpp"
@@ -21,12 +21,7 @@ constexpr const char* default_device = "virtual/umpd-virtual-device";
 constexpr const char* default_endpoint = "virtual/umpd-virtual-device/1";
 
 uc::client connect(const umpd_test::daemon_process& d, const char* name = "sdk_test") {
-    uc::options o;
-    o.runtime_dir = d.dir();
-    o.client_name = name;
-    auto c = uc::client::connect(o);
-    if (!c) throw std::runtime_error(c.message());
-    return std::move(*c);
+    return umpd_test::connect_client(d, name);
 }
 
 umpd::core::packet note_on(std::uint8_t note) {

@@ -30,6 +30,9 @@ public:
     [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
 private:
+    // Maps all of fd and takes it over.
+    [[nodiscard]] std::error_code adopt(unique_fd fd, std::size_t bytes) noexcept;
+
     unique_fd fd_;
     void* data_ = nullptr;
     std::size_t size_ = 0;
