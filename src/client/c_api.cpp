@@ -21,6 +21,11 @@ struct umpd_connection {
     umpd::client::connection c;
 };
 
+struct umpd_published_device {
+    umpd::client::published_device d;
+    std::vector<umpd_connection> ports;  // moved out of d so that C can use them as connections
+};
+
 namespace {
 
 using namespace umpd::client;
@@ -79,6 +84,23 @@ std::string event_json(const event& e) {
     if (!e.id.empty()) j["endpoint"] = e.id;
     if (!e.message.empty()) j["message"] = e.message;
     return j.dump();
+}
+
+}  // namespace
+
+namespace {
+
+int adopt(result<published_device> r, umpd_published_device** out) {
+    if (!r) return fail(r.error());
+    auto* p = new umpd_published_device{std::move(*r), {}};
+    for (auto& c : p->d.ports()) p->ports.push_back(umpd_connection{std::move(c)});
+    *out = p;
+    return ok();
+}
+
+event_callback c_event_callback(umpd_event_fn fn, void* user) {
+    if (fn == nullptr) return {};
+    return [fn, user](const event& e) { fn(event_json(e).c_str(), user); };
 }
 
 }  // namespace
@@ -329,6 +351,59 @@ int umpd_get_counters(const umpd_connection* conn, umpd_connection_counters* out
                                         c.rejected_schedule};
         return ok();
     });
+}
+
+
+int umpd_publish_device(umpd_client* c, const char* name, const char* const* port_names, size_t port_count,
+                        umpd_event_fn fn, void* user, umpd_published_device** out) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (name == nullptr) return null_argument("name");
+        if (port_names == nullptr && port_count > 0) return null_argument("port_names");
+        if (out == nullptr) return null_argument("out");
+        *out = nullptr;
+        app_device_spec spec;
+        spec.name = name;
+        for (size_t i = 0; i < port_count; ++i) {
+            app_port_spec p;
+            if (port_names[i] != nullptr) p.name = port_names[i];
+            spec.ports.push_back(std::move(p));
+        }
+        spec.on_event = c_event_callback(fn, user);
+        return adopt(c->c.publish_device(std::move(spec)), out);
+    });
+}
+
+int umpd_publish_device_json(umpd_client* c, const char* request_json, umpd_event_fn fn, void* user,
+                             umpd_published_device** out) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (request_json == nullptr) return null_argument("request_json");
+        if (out == nullptr) return null_argument("out");
+        *out = nullptr;
+        return adopt(c->c.publish_device_json(request_json, c_event_callback(fn, user)), out);
+    });
+}
+
+const char* umpd_published_device_id(const umpd_published_device* d) {
+    return d == nullptr ? nullptr : d->d.info().id.c_str();
+}
+
+size_t umpd_published_device_port_count(const umpd_published_device* d) { return d == nullptr ? 0 : d->ports.size(); }
+
+umpd_connection* umpd_published_device_port(umpd_published_device* d, size_t index) {
+    if (d == nullptr || index >= d->ports.size()) return nullptr;
+    return &d->ports[index];
+}
+
+void umpd_unpublish_device(umpd_published_device* d) {
+    if (d == nullptr) return;
+    try {
+        (void)d->d.unpublish();
+    } catch (...) {
+        // Nothing to report to: the device goes away with the client at the latest.
+    }
+    delete d;
 }
 
 }  // extern "C"

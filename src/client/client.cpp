@@ -202,6 +202,120 @@ result<void> client::reload_config() {
     return {};
 }
 
+// ---- app-owned devices ------------------------------------------------------------------
+
+namespace {
+
+json port_json(const app_port_spec& p) {
+    json j{{"name", p.name}, {"protocol", p.protocol}};
+    if (p.endpoint_info) {
+        const endpoint_info_spec& e = *p.endpoint_info;
+        j["endpoint_info"] = {{"ump_version", {e.ump_version_major, e.ump_version_minor}},
+                              {"midi1", e.midi1},
+                              {"midi2", e.midi2},
+                              {"rx_jr", e.rx_jr},
+                              {"tx_jr", e.tx_jr},
+                              {"static_function_blocks", e.static_function_blocks}};
+    }
+    if (!p.function_blocks.empty()) {
+        json blocks = json::array();
+        for (const auto& b : p.function_blocks) {
+            json jb{{"name", b.name}, {"first_group", b.first_group}, {"groups", b.groups},
+                    {"direction", b.direction}, {"active", b.active}, {"midi1", b.midi1}};
+            if (!b.ui_hint.empty()) jb["ui_hint"] = b.ui_hint;
+            blocks.push_back(std::move(jb));
+        }
+        j["function_blocks"] = std::move(blocks);
+    }
+    if (!p.product_instance_id.empty()) j["product_instance_id"] = p.product_instance_id;
+    if (p.device_identity) {
+        const device_identity_spec& d = *p.device_identity;
+        j["device_identity"] = {{"manufacturer", d.manufacturer}, {"family", d.family}, {"model", d.model},
+                                {"software_revision", d.software_revision}};
+    }
+    return j;
+}
+
+}  // namespace
+
+published_device::published_device(published_device&& o) noexcept
+    : s_(std::move(o.s_)), info_(std::move(o.info_)), ports_(std::move(o.ports_)), published_(o.published_),
+      token_(o.token_) {
+    o.published_ = false;
+}
+
+published_device& published_device::operator=(published_device&& o) noexcept {
+    if (this != &o) {
+        (void)unpublish();
+        s_ = std::move(o.s_);
+        info_ = std::move(o.info_);
+        ports_ = std::move(o.ports_);
+        published_ = o.published_;
+        token_ = o.token_;
+        o.published_ = false;
+    }
+    return *this;
+}
+
+published_device::~published_device() { (void)unpublish(); }
+
+result<void> published_device::unpublish() {
+    if (!published_) return {};
+    published_ = false;
+    // The device first: clients see it go before the application stops serving it.
+    result<void> r;
+    if (auto s = s_.lock()) r = s->unpublish(token_);
+    for (auto& p : ports_) p.close();
+    return r;
+}
+
+result<published_device> client::publish_device(app_device_spec spec) {
+    UMPD_CLIENT_REQUIRE_SESSION();
+    if (spec.name.empty()) return make_error(errc::invalid_argument, "the device name must not be empty");
+    if (spec.ports.empty()) return make_error(errc::invalid_argument, "a published device needs at least one port");
+    json fields{{"name", spec.name}};
+    if (!spec.manufacturer.empty()) fields["manufacturer"] = spec.manufacturer;
+    if (!spec.model.empty()) fields["model"] = spec.model;
+    json ports = json::array();
+    for (const auto& p : spec.ports) ports.push_back(port_json(p));
+    fields["ports"] = std::move(ports);
+    std::vector<open_options> io;
+    for (auto& p : spec.ports) io.push_back(std::move(p.io));
+    return publish(fields.dump(), std::move(io), std::move(spec.on_event));
+}
+
+result<published_device> client::publish_device_json(std::string_view request_json, event_callback on_event) {
+    UMPD_CLIENT_REQUIRE_SESSION();
+    json fields = json::parse(request_json, nullptr, false);
+    if (fields.is_discarded() || !fields.is_object())
+        return make_error(errc::invalid_argument, "the publish_device request must be a JSON object");
+    const auto ports = fields.find("ports");
+    const std::size_t n = ports != fields.end() && ports->is_array() ? ports->size() : 0;
+    return publish(fields.dump(), std::vector<open_options>(n), std::move(on_event));
+}
+
+result<published_device> client::publish(const std::string& request_json, std::vector<open_options> io,
+                                          event_callback on_event) {
+    json fields = json::parse(request_json);  // our own dump: valid
+    auto r = s_->request("publish_device", fields);
+    if (!r) return r.error();
+    published_device d;
+    d.s_ = s_;
+    d.info_ = parse_device(r->result);
+    d.token_ = s_->add_publication(std::move(fields), d.info_.id, std::move(on_event));
+    d.published_ = true;
+    if (d.info_.endpoints.size() != io.size())
+        return make_error(errc::protocol_error, "umpd published " + d.info_.id + " with " +
+                                                    std::to_string(d.info_.endpoints.size()) + " ports instead of " +
+                                                    std::to_string(io.size()));
+    for (std::size_t i = 0; i < io.size(); ++i) {
+        auto c = s_->open(d.info_.endpoints[i], std::move(io[i]), true);
+        if (!c) return c.error();  // d unpublishes on the way out
+        d.ports_.push_back(std::move(*c));
+    }
+    return d;
+}
+
 result<connection> client::open(std::string_view endpoint, open_options o) {
     UMPD_CLIENT_REQUIRE_SESSION();
     auto e = require_text(endpoint, "the endpoint");

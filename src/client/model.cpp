@@ -73,6 +73,8 @@ std::string_view to_string(event::kind k) noexcept {
     case event::kind::disconnected: return "disconnected";
     case event::kind::reconnected: return "reconnected";
     case event::kind::connection_lost: return "connection_lost";
+    case event::kind::endpoint_opened: return "endpoint_opened";
+    case event::kind::endpoint_closed: return "endpoint_closed";
     case event::kind::unknown: return "unknown";
     }
     return "unknown";
@@ -173,6 +175,7 @@ event parse_event(const json& j, std::string text) {
         {"endpoint_changed", k::endpoint_changed}, {"device_added", k::device_added},
         {"device_changed", k::device_changed}, {"device_removed", k::device_removed},
         {"configuration_change", k::configuration_change}, {"data_error", k::data_error},
+        {"endpoint_opened", k::endpoint_opened}, {"endpoint_closed", k::endpoint_closed},
     };
     for (const auto& [n, kind] : names)
         if (name == n) e.what = kind;
@@ -189,7 +192,7 @@ event parse_event(const json& j, std::string text) {
     e.phase = get_string(j, "phase");
     e.connection = get_u64(j, "connection");
     e.error_kind = get_string(j, "kind");
-    e.count = get_u64(j, "count");
+    e.count = get_u64(j, j.contains("clients") ? "clients" : "count");
     return e;
 }
 

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -326,8 +327,10 @@ bool session::try_reconnect() {
             if (auto st = w.lock(); st && st->open) conns.push_back(std::move(st));
     }
     if (resubscribe && !inline_request(fd, "subscribe", json::object())) return false;
+    if (!republish(fd)) return false;
     for (auto& st : conns) {
         json fields{{"endpoint", st->endpoint_key}};
+        if (st->app_owner) fields["owner"] = true;
         if (st->requested_to_service_words != 0) fields["to_service_words"] = st->requested_to_service_words;
         if (st->requested_to_client_words != 0) fields["to_client_words"] = st->requested_to_client_words;
         auto r = inline_request(fd, "open", std::move(fields));
@@ -357,6 +360,57 @@ bool session::try_reconnect() {
     e.what = event::kind::reconnected;
     deliver_event(std::move(e));
     return true;
+}
+
+bool session::republish(int fd) {
+    std::vector<publication> pubs;
+    {
+        std::lock_guard l(mu_);
+        pubs = publications_;
+    }
+    for (auto& p : pubs) {
+        auto r = inline_request(fd, "publish_device", p.fields);
+        if (!r) {
+            if (r.code() == errc::disconnected || r.code() == errc::timeout) return false;
+            continue;  // its owner connections fail to re-open: connection_lost tells the application
+        }
+        const std::string id = get_string(r->result, "id");
+        if (id == p.device_id) continue;
+        // Another device took the old id meanwhile: follow the new one.
+        std::lock_guard l(mu_);
+        for (auto& q : publications_)
+            if (q.token == p.token) q.device_id = id;
+        const std::string old_prefix = p.device_id + "/";
+        for (auto& w : connections_) {
+            auto st = w.lock();
+            if (st && st->app_owner && st->endpoint_key.rfind(old_prefix, 0) == 0)
+                st->endpoint_key = id + "/" + st->endpoint_key.substr(old_prefix.size());
+        }
+    }
+    return true;
+}
+
+std::uint64_t session::add_publication(json fields, std::string device_id, event_callback on_event) {
+    std::lock_guard l(mu_);
+    const std::uint64_t token = next_publication_++;
+    publications_.push_back({token, std::move(fields), std::move(device_id), std::move(on_event)});
+    return token;
+}
+
+result<void> session::unpublish(std::uint64_t token) {
+    std::string id;
+    {
+        std::lock_guard l(mu_);
+        auto it = std::find_if(publications_.begin(), publications_.end(),
+                               [&](const publication& p) { return p.token == token; });
+        if (it == publications_.end()) return make_error(errc::not_found, "the device is not published");
+        id = it->device_id;
+        publications_.erase(it);
+        if (stopping_ || !connected) return {};  // umpd removed it with our socket
+    }
+    auto r = request("unpublish_device", json{{"device", id}});
+    if (!r) return r.error();
+    return {};
 }
 
 void session::swap_path(connection_state& st, data_path p) {
@@ -389,6 +443,10 @@ void session::deliver_event(event e) {
     {
         std::lock_guard l(mu_);
         cb = on_event_;
+        if (e.what == event::kind::endpoint_opened || e.what == event::kind::endpoint_closed) {
+            for (const auto& p : publications_)
+                if (p.on_event && e.id.rfind(p.device_id + "/", 0) == 0) cb = p.on_event;
+        }
         if (!cb) {
             if (events_.size() >= max_queued_events) events_.pop_front();
             events_.push_back(std::move(e));
@@ -479,8 +537,9 @@ void session::arm_or_signal(connection_state& st) noexcept {
     else st.path.client_wake.signal();
 }
 
-result<connection> session::open(std::string_view endpoint, open_options o) {
+result<connection> session::open(std::string_view endpoint, open_options o, bool owner) {
     json fields{{"endpoint", std::string(endpoint)}};
+    if (owner) fields["owner"] = true;
     if (o.to_service_words != 0) fields["to_service_words"] = o.to_service_words;
     if (o.to_client_words != 0) fields["to_client_words"] = o.to_client_words;
     auto r = request("open", std::move(fields));
@@ -491,6 +550,7 @@ result<connection> session::open(std::string_view endpoint, open_options o) {
     st->endpoint_key = st->endpoint.id.empty() ? std::string(endpoint) : st->endpoint.id;
     st->requested_to_service_words = o.to_service_words;
     st->requested_to_client_words = o.to_client_words;
+    st->app_owner = owner;
     st->on_receive = std::move(o.on_receive);
     data_path p;
     if (auto a = attach(*st, *r, p); !a) {

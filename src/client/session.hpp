@@ -51,6 +51,7 @@ struct connection_state {
     endpoint_info endpoint;
     std::uint32_t requested_to_service_words = 0;
     std::uint32_t requested_to_client_words = 0;
+    bool app_owner = false;  // an app-owned port's I/O connection (opened with "owner": true)
     receive_callback on_receive;
     std::uint64_t receive_token = 0;  // key in the receive thread's table; 0: none
 
@@ -90,7 +91,14 @@ public:
     // One request/response. Any thread (the control thread included).
     [[nodiscard]] result<reply> request(const std::string& op, json fields);
 
-    [[nodiscard]] result<connection> open(std::string_view endpoint, open_options o);
+    [[nodiscard]] result<connection> open(std::string_view endpoint, open_options o, bool owner = false);
+
+    // App-owned devices this client published: re-published after a reconnect (before
+    // the connections are re-opened), their endpoint_opened/closed events routed to
+    // their callback. Returns a token for unpublish().
+    std::uint64_t add_publication(json fields, std::string device_id, event_callback on_event);
+    // Unpublishes (when connected) and forgets the publication. Any thread.
+    [[nodiscard]] result<void> unpublish(std::uint64_t token);
     void close_connection(connection_state& st) noexcept;
 
     [[nodiscard]] result<void> subscribe(event_callback cb);
@@ -144,6 +152,15 @@ private:
     std::condition_variable events_cv_;
     std::deque<event> local_events_;   // waiting for the control thread to deliver
     std::vector<std::weak_ptr<connection_state>> connections_;
+    struct publication {
+        std::uint64_t token = 0;
+        json fields;            // the publish_device request
+        std::string device_id;  // as umpd last named it
+        event_callback on_event;
+    };
+    std::vector<publication> publications_;
+    std::uint64_t next_publication_ = 1;
+    bool republish(int fd);  // after a reconnect; false when the socket failed
     std::string last_disconnect_;
 
     std::mutex request_mu_;            // one request in flight from user threads

@@ -223,6 +223,8 @@ std::error_code registry::add_device(const device_spec& spec, device_handle* out
     dev.model = spec.model;
     dev.kind = spec.kind;
     dev.offline = spec.offline;
+    dev.app_owned = spec.app_owned;
+    if (spec.app_owned && spec.kind != device_kind::ports) return make_error_code(service_errc::invalid_argument);
 
     std::set<std::uint32_t> numbers;
     for (const auto& p : spec.ports) {
@@ -249,6 +251,10 @@ std::error_code registry::add_device(const device_spec& spec, device_handle* out
                 ep.behaviour = endpoint_behaviour::diagnostics;
                 ep.kind = "diagnostics";
                 break;
+        }
+        if (spec.app_owned) {
+            ep.behaviour = endpoint_behaviour::app_owned;
+            ep.kind = "app";
         }
         dev.endpoints.push_back(std::move(ep));
     }
@@ -332,7 +338,7 @@ std::error_code registry::change_device(device_handle h, const std::function<std
 }
 
 std::error_code registry::add_port_locked(device& dev, const port_spec& spec, endpoint_handle* out) {
-    if (is_loopback(dev.kind)) return make_error_code(service_errc::invalid_argument);
+    if (is_loopback(dev.kind) || dev.app_owned) return make_error_code(service_errc::invalid_argument);
     if (dev.endpoints.size() >= limits_.max_ports_per_device || endpoint_count() >= limits_.max_endpoints)
         return make_error_code(service_errc::limit);
     endpoint ep;
@@ -364,7 +370,7 @@ std::error_code registry::add_port(device_handle d, port_spec spec, endpoint_han
 std::error_code registry::remove_port(endpoint_handle e) {
     const device* owner = device_of(e);
     if (!owner) return make_error_code(service_errc::not_found);
-    if (is_loopback(owner->kind)) return make_error_code(service_errc::invalid_argument);
+    if (is_loopback(owner->kind) || owner->app_owned) return make_error_code(service_errc::invalid_argument);
     return change_device(owner->handle, [&](device& dev) -> std::error_code {
         auto it = std::find_if(dev.endpoints.begin(), dev.endpoints.end(),
                                [&](const endpoint& ep) { return ep.handle == e; });

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "scheduler.hpp"
+#include "umpd/core/messages.hpp"
 #include "umpd/core/packet.hpp"
 #include "umpd/core/reader.hpp"
 #include "umpd/service/registry.hpp"
@@ -67,10 +68,12 @@ struct endpoint_state {
     device_handle device = 0;
     endpoint_behaviour behaviour = endpoint_behaviour::loopback;
     endpoint_handle peer_handle = 0;
+    std::shared_ptr<const discovery_replies> discovery_owned;  // control side; read by the router through `discovery`
 
     // Router side.
     endpoint_state* peer = nullptr;
     connection_state* owner = nullptr;
+    const discovery_replies* discovery = nullptr;  // app_owned: answered here, not by the owner
     connection_state* first = nullptr;  // connections open on this endpoint
     endpoint_state* next = nullptr;     // all endpoints
     endpoint_state* prev = nullptr;
@@ -153,12 +156,15 @@ std::error_code errno_code() noexcept { return {errno, std::system_category()}; 
 
 struct router::impl {
     struct command {
-        enum class kind : std::uint8_t { add_endpoint, remove_endpoint, add_connection, remove_connection, stop_io, start_io };
+        enum class kind : std::uint8_t {
+            add_endpoint, remove_endpoint, add_connection, remove_connection, stop_io, start_io, set_discovery
+        };
         kind what = kind::add_endpoint;
         endpoint_state* endpoint = nullptr;
         endpoint_state* other = nullptr;  // add_endpoint of a pair: the peer, when it exists
         connection_state* connection = nullptr;
         device_handle device = 0;
+        const discovery_replies* replies = nullptr;  // set_discovery
     };
 
     explicit impl(router_limits l)
@@ -321,6 +327,9 @@ struct router::impl {
         case command::kind::remove_connection:
             unlink_connection(c.connection);
             break;
+        case command::kind::set_discovery:
+            c.endpoint->discovery = c.replies;
+            break;
         case command::kind::stop_io:
             for (endpoint_state* e = first_endpoint; e; e = e->next)
                 if (e->device == c.device) e->io_stopped = true;
@@ -407,6 +416,38 @@ struct router::impl {
         report(k, data_error::kind::ring_full);
     }
 
+    void write_all(connection_state* k, endpoint_state* e, std::uint64_t stamp,
+                   const std::vector<core::packet>& packets) noexcept {
+        for (const core::packet& p : packets) write_to(k, e, stamp, p.words.data(), p.size());
+    }
+
+    // A client's discovery request to an app_owned endpoint with declared replies:
+    // answered to that client alone. False when p is not such a request.
+    bool answer_discovery(connection_state* k, endpoint_state* e, const core::packet& p, std::uint64_t now) noexcept {
+        const discovery_replies* d = e->discovery;
+        const auto stream = core::as_stream(p);
+        if (!stream || stream->format() != core::packet_format::complete) return false;
+        if (stream->status() == core::stream_status::endpoint_discovery) {
+            const std::uint8_t filter = core::endpoint_discovery_view{p}.filter();
+            if (filter & core::discover_endpoint_info) write_all(k, e, now, d->endpoint_info);
+            if (filter & core::discover_device_identity) write_all(k, e, now, d->device_identity);
+            if (filter & core::discover_endpoint_name) write_all(k, e, now, d->endpoint_name);
+            if (filter & core::discover_product_instance_id) write_all(k, e, now, d->product_instance_id);
+            if (filter & core::discover_stream_configuration) write_all(k, e, now, d->stream_configuration);
+            return true;
+        }
+        if (stream->status() == core::stream_status::function_block_discovery) {
+            const core::function_block_discovery_view v{p};
+            for (const auto& b : d->function_blocks) {
+                if (v.block() != core::all_function_blocks && v.block() != b.number) continue;
+                if (v.filter() & core::discover_function_block_info) write_all(k, e, now, b.info);
+                if (v.filter() & core::discover_function_block_name) write_all(k, e, now, b.name);
+            }
+            return true;
+        }
+        return false;
+    }
+
     // Out of e's source to every connection on it (but the owner, for app_owned).
     void fan_out(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n) noexcept {
         const bool skip_owner = e->behaviour == endpoint_behaviour::app_owned;
@@ -465,6 +506,9 @@ struct router::impl {
             report(k, data_error::kind::malformed);
             return;
         }
+        // Answered at once, whatever its timestamp: discovery is a question about the
+        // endpoint, not a message to deliver at a time.
+        if (e->discovery != nullptr && k != e->owner && answer_discovery(k, e, p, now)) return;
         const std::uint8_t r = (e->behaviour == endpoint_behaviour::app_owned && k != e->owner)
                                    ? std::uint8_t{detail::route_to_owner}
                                    : std::uint8_t{detail::route_source};
@@ -742,6 +786,24 @@ std::error_code router::remove_connection(connection_handle c) {
         impl_->submit(cmd);
         --impl_->attached_connections;
     }
+    return {};
+}
+
+std::error_code router::set_discovery_replies(endpoint_handle e, std::shared_ptr<const discovery_replies> replies) {
+    std::shared_ptr<const discovery_replies> old;  // freed after the lock, on this thread
+    std::lock_guard lock(impl_->control_mutex);
+    auto it = impl_->endpoints.find(e);
+    if (it == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
+    endpoint_state* state = it->second.get();
+    if (state->behaviour != endpoint_behaviour::app_owned) return make_error_code(service_errc::invalid_argument);
+    impl::command c;
+    c.what = impl::command::kind::set_discovery;
+    c.endpoint = state;
+    c.replies = replies.get();
+    impl_->submit(c);
+    // Acknowledged: the router no longer reads the old replies.
+    old = std::move(state->discovery_owned);
+    state->discovery_owned = std::move(replies);
     return {};
 }
 

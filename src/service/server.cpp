@@ -24,6 +24,7 @@
 #include "umpd/ipc/control.hpp"
 #include "umpd/ipc/fd.hpp"
 #include "umpd/ipc/shm.hpp"
+#include "umpd/service/app_device.hpp"
 #include "umpd/service/config.hpp"
 #include "umpd/service/registry.hpp"
 #include "umpd/service/router.hpp"
@@ -172,6 +173,7 @@ struct server::impl {
         connection_handle handle = 0;
         int client_fd = -1;
         endpoint_handle endpoint = 0;
+        bool owner = false;  // an app-owned endpoint's application's own I/O connection
     };
 
     server_options options;
@@ -194,6 +196,7 @@ struct server::impl {
     std::map<int, std::unique_ptr<client>> clients;
     std::map<connection_handle, connection> connections;
     connection_handle next_connection = 1;
+    std::map<device_handle, int> app_owners;  // app-owned devices → the publishing client's fd
     bool stopping = false;
 
     explicit impl(server_options o) : options(std::move(o)) {}
@@ -327,6 +330,7 @@ struct server::impl {
             log_line("published device %s \"%s\" (%zu %s)", d.id.c_str(), d.name.c_str(), d.endpoints.size(),
                      d.endpoints.size() == 1 ? "endpoint" : "endpoints");
         reg->set_event_sink([this](const registry_event& ev) { on_registry_event(ev); });
+        update_app_driver_status();
 
         epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
         if (!epoll_fd) {
@@ -434,13 +438,20 @@ struct server::impl {
         std::size_t reclaimed = 0;
         for (auto k = connections.begin(); k != connections.end();) {
             if (k->second.client_fd == fd) {
+                const connection gone = k->second;
                 (void)data->remove_connection(k->first);
                 k = connections.erase(k);
                 ++reclaimed;
+                tell_owner(gone, "endpoint_closed");
             } else {
                 ++k;
             }
         }
+        // Its app-owned devices go with it: clients' connections on them are detached.
+        std::vector<device_handle> owned;
+        for (const auto& [d, owner_fd] : app_owners)
+            if (owner_fd == fd) owned.push_back(d);
+        for (device_handle d : owned) remove_app_device(d);
         (void)::epoll_ctl(epoll_fd.get(), EPOLL_CTL_DEL, fd, nullptr);
         log_line("client %s (pid %d) left (%s); %zu connections reclaimed", it->second->name.c_str(),
                  static_cast<int>(it->second->pid), why, reclaimed);
@@ -547,6 +558,8 @@ struct server::impl {
         else if (op == "subscribe") c.subscribed = true;
         else if (op == "open") op_open(c, req, r);
         else if (op == "close") op_close(c, req, r);
+        else if (op == "publish_device") op_publish_device(c, req, r);
+        else if (op == "unpublish_device") op_unpublish_device(c, req, r);
         else if (op == "add_port") op_add_port(req, r);
         else if (op == "remove_port") op_remove_port(req, r);
         else if (op == "set_offline") op_set_offline(req, r);
@@ -599,7 +612,7 @@ struct server::impl {
                 {"manufacturer", d.manufacturer},
                 {"model", d.model},
                 {"driver", d.driver},
-                {"kind", std::string(to_string(d.kind))},
+                {"kind", d.app_owned ? std::string("app") : std::string(to_string(d.kind))},
                 {"offline", d.offline},
                 {"endpoints", ids}};
     }
@@ -802,6 +815,8 @@ struct server::impl {
         if (!present) ts = current.limits.to_service_words;
         if (!read_uint(req, "to_client_words", false, tc, present, r)) return;
         if (!present) tc = current.limits.to_client_words;
+        bool owner = false;
+        if (req.contains("owner") && !read_bool(req, "owner", owner, r)) return;
         for (auto [name, v] : {std::pair{"to_service_words", ts}, std::pair{"to_client_words", tc}}) {
             if (!power_of_two(v) || v < min_ring_words) {
                 r.fail("invalid_argument", std::string(name) + " must be a power of two >= " +
@@ -816,6 +831,14 @@ struct server::impl {
         }
         const endpoint* ep = resolve_endpoint(ref, r);
         if (!ep) return;
+        if (owner) {
+            const device* owned = reg->device_of(ep->handle);
+            auto it = app_owners.find(owned->handle);
+            if (it == app_owners.end() || it->second != c.fd.get()) {
+                r.fail("invalid_argument", ep->id + " is not an endpoint of a device this client published");
+                return;
+            }
+        }
         if (connections.size() >= current.limits.max_connections) {
             r.fail("limit", "limits.max_connections (" + std::to_string(current.limits.max_connections) + ") reached");
             return;
@@ -844,11 +867,15 @@ struct server::impl {
         setup.region = region;
         setup.service_wake = service_wake;
         setup.client_wake = client_wake;
+        setup.owner = owner;
         if (auto ec = data->add_connection(setup)) {
-            r.fail(protocol_error_code(ec), "cannot open " + ep->id + ": " + ec.message());
+            r.fail(protocol_error_code(ec), owner && ec == make_error_code(service_errc::already_exists)
+                                                ? ep->id + " already has its owner's connection"
+                                                : "cannot open " + ep->id + ": " + ec.message());
             return;
         }
-        connections.emplace(h, connection{h, c.fd.get(), ep->handle});
+        connections.emplace(h, connection{h, c.fd.get(), ep->handle, owner});
+        tell_owner(connections.at(h), "endpoint_opened");
         const device* d = reg->device_of(ep->handle);
         r.result = {{"connection", h},
                     {"endpoint", endpoint_json(*d, *ep)},
@@ -869,8 +896,286 @@ struct server::impl {
             r.fail("not_found", "no connection " + std::to_string(h) + " on this client");
             return;
         }
+        const connection gone = it->second;
         (void)data->remove_connection(it->first);
         connections.erase(it);
+        tell_owner(gone, "endpoint_closed");
+    }
+
+    // ---- app-owned devices ---------------------------------------------------------
+
+    // Tells the application owning k's endpoint that a client opened or closed k.
+    void tell_owner(const connection& k, const char* what) {
+        if (k.owner || k.endpoint == 0) return;
+        const device* d = reg->device_of(k.endpoint);
+        if (!d || !d->app_owned) return;
+        auto o = app_owners.find(d->handle);
+        if (o == app_owners.end() || o->second == k.client_fd) return;
+        auto c = clients.find(o->second);
+        if (c == clients.end()) return;
+        std::size_t users = 0;
+        for (const auto& [h, other] : connections) users += other.endpoint == k.endpoint && !other.owner ? 1 : 0;
+        send_to(*c->second, json{{"v", ipc::protocol_version},
+                                 {"event", what},
+                                 {"endpoint", reg->endpoint_by_handle(k.endpoint)->id},
+                                 {"connection", k.handle},
+                                 {"clients", users}});
+    }
+
+    void update_app_driver_status() {
+        reg->add_driver({std::string(app_driver_name), "running", std::to_string(app_owners.size()) + " devices"});
+    }
+
+    void remove_app_device(device_handle d) {
+        const device* dev = reg->device_by_handle(d);
+        const std::string id = dev ? dev->id : "?";
+        app_owners.erase(d);
+        if (auto ec = reg->remove_device(d)) log_line("cannot remove app device %s: %s", id.c_str(), ec.message().c_str());
+        else log_line("app device %s removed", id.c_str());
+        update_app_driver_status();
+    }
+
+    // A field of an object that must be a string/bool/integer/array/object when present.
+    static bool optional_field(const json& o, const char* key, json::value_t type, const std::string& where,
+                               reply& r) {
+        auto it = o.find(key);
+        if (it == o.end()) return true;
+        const bool ok = type == json::value_t::number_unsigned
+                            ? (it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0))
+                            : it->type() == type;
+        if (!ok) {
+            const char* want = type == json::value_t::string          ? "a string"
+                               : type == json::value_t::boolean       ? "a boolean"
+                               : type == json::value_t::array         ? "an array"
+                               : type == json::value_t::object        ? "an object"
+                                                                      : "a non-negative integer";
+            r.fail("bad_request", where + "field '" + key + "' must be " + want + ", got " + it->type_name());
+        }
+        return ok;
+    }
+
+    // An integer field within [lo, hi] (or absent: `fallback`).
+    static bool bounded(const json& o, const char* key, std::uint64_t lo, std::uint64_t hi, std::uint64_t fallback,
+                        std::uint64_t& out, const std::string& where, reply& r) {
+        if (!optional_field(o, key, json::value_t::number_unsigned, where, r)) return false;
+        out = o.contains(key) ? o.at(key).get<std::uint64_t>() : fallback;
+        if (out < lo || out > hi) {
+            r.fail("invalid_argument", where + "field '" + key + "' must be within " + std::to_string(lo) + ".." +
+                                           std::to_string(hi) + ", got " + std::to_string(out));
+            return false;
+        }
+        return true;
+    }
+
+    // Parses one entry of publish_device's `ports`. False (and the reply failed) when it is wrong.
+    static bool parse_app_port(const json& p, std::size_t index, port_spec& spec, app_endpoint_description& desc,
+                               bool& declared, reply& r) {
+        const std::string where = "ports[" + std::to_string(index) + "]: ";
+        if (!p.is_object()) {
+            r.fail("bad_request", where + "must be an object");
+            return false;
+        }
+        for (auto [key, type] : {std::pair{"name", json::value_t::string}, std::pair{"protocol", json::value_t::string},
+                                 std::pair{"endpoint_info", json::value_t::object},
+                                 std::pair{"function_blocks", json::value_t::array},
+                                 std::pair{"product_instance_id", json::value_t::string},
+                                 std::pair{"device_identity", json::value_t::object}})
+            if (!optional_field(p, key, type, where, r)) return false;
+        spec.name = p.value("name", std::string());
+        if (spec.name.empty()) spec.name = "Port " + std::to_string(index + 1);
+        const std::string proto = p.value("protocol", std::string("midi2"));
+        auto parsed = parse_protocol(proto);
+        if (!parsed) {
+            r.fail("invalid_argument", where + "protocol must be \"midi1\" or \"midi2\", got \"" + proto + "\"");
+            return false;
+        }
+        spec.protocol = *parsed;
+        desc.name = spec.name;
+        desc.midi2 = *parsed == ump_protocol::midi2;
+        desc.info.midi2_protocol = desc.midi2;
+        desc.info.midi1_protocol = !desc.midi2;
+        desc.info.static_function_blocks = true;
+        declared = p.contains("endpoint_info") || p.contains("function_blocks");
+        if (auto it = p.find("endpoint_info"); it != p.end()) {
+            const std::string w = where + "endpoint_info: ";
+            for (const char* key : {"midi1", "midi2", "rx_jr", "tx_jr", "static_function_blocks"})
+                if (!optional_field(*it, key, json::value_t::boolean, w, r)) return false;
+            if (!optional_field(*it, "ump_version", json::value_t::array, w, r)) return false;
+            desc.info.midi1_protocol = it->value("midi1", desc.info.midi1_protocol);
+            desc.info.midi2_protocol = it->value("midi2", desc.info.midi2_protocol);
+            desc.info.rx_jr_timestamps = it->value("rx_jr", false);
+            desc.info.tx_jr_timestamps = it->value("tx_jr", false);
+            desc.info.static_function_blocks = it->value("static_function_blocks", true);
+            if (auto v = it->find("ump_version"); v != it->end()) {
+                if (v->size() != 2 || !(*v)[0].is_number_unsigned() || !(*v)[1].is_number_unsigned() ||
+                    (*v)[0].get<std::uint64_t>() > 255 || (*v)[1].get<std::uint64_t>() > 255) {
+                    r.fail("invalid_argument", w + "ump_version must be [major, minor], e.g. [1, 1]");
+                    return false;
+                }
+                desc.info.ump_version_major = (*v)[0].get<std::uint8_t>();
+                desc.info.ump_version_minor = (*v)[1].get<std::uint8_t>();
+            }
+        }
+        desc.product_instance_id = p.value("product_instance_id", std::string());
+        if (auto it = p.find("device_identity"); it != p.end()) {
+            const std::string w = where + "device_identity: ";
+            core::device_identity_fields id;
+            auto bytes = [&](const char* key, std::uint8_t* out, std::size_t n) {
+                auto a = it->find(key);
+                if (a == it->end()) return true;
+                bool ok = a->is_array() && a->size() == n;
+                for (std::size_t i = 0; ok && i < n; ++i) {
+                    ok = (*a)[i].is_number_unsigned() && (*a)[i].get<std::uint64_t>() <= 0x7F;
+                    if (ok) out[i] = (*a)[i].get<std::uint8_t>();
+                }
+                if (!ok) r.fail("invalid_argument", w + key + " must be an array of " + std::to_string(n) + " bytes 0..127");
+                return ok;
+            };
+            std::uint64_t family = 0, model = 0;
+            if (!bytes("manufacturer", id.manufacturer.data(), 3) || !bytes("software_revision", id.software_revision.data(), 4) ||
+                !bounded(*it, "family", 0, 0x3FFF, 0, family, w, r) || !bounded(*it, "model", 0, 0x3FFF, 0, model, w, r))
+                return false;
+            id.family = static_cast<std::uint16_t>(family);
+            id.model = static_cast<std::uint16_t>(model);
+            desc.identity = id;
+        }
+        if (auto it = p.find("function_blocks"); it != p.end()) {
+            for (std::size_t i = 0; i < it->size(); ++i) {
+                const json& b = (*it)[i];
+                const std::string w = where + "function_blocks[" + std::to_string(i) + "]: ";
+                if (!b.is_object()) {
+                    r.fail("bad_request", w + "must be an object");
+                    return false;
+                }
+                for (auto [key, type] : {std::pair{"name", json::value_t::string}, std::pair{"direction", json::value_t::string},
+                                         std::pair{"ui_hint", json::value_t::string}, std::pair{"midi1", json::value_t::string},
+                                         std::pair{"active", json::value_t::boolean}})
+                    if (!optional_field(b, key, type, w, r)) return false;
+                app_function_block fb;
+                fb.name = b.value("name", std::string());
+                std::uint64_t first = 0, count = 0;
+                if (!bounded(b, "first_group", 1, 16, 1, first, w, r) || !bounded(b, "groups", 1, 16, 1, count, w, r))
+                    return false;
+                fb.first_group = static_cast<std::uint8_t>(first - 1);
+                fb.group_count = static_cast<std::uint8_t>(count);
+                const std::string dir = b.value("direction", std::string("bidirectional"));
+                if (dir == "input") fb.direction = core::function_block_direction::input;
+                else if (dir == "output") fb.direction = core::function_block_direction::output;
+                else if (dir == "bidirectional") fb.direction = core::function_block_direction::bidirectional;
+                else {
+                    r.fail("invalid_argument", w + "direction must be \"input\", \"output\" or \"bidirectional\"");
+                    return false;
+                }
+                // The hint defaults to what the direction says.
+                const std::string hint = b.value("ui_hint", std::string(dir == "input"    ? "receiver"
+                                                                        : dir == "output" ? "sender"
+                                                                                          : "sender_receiver"));
+                if (hint == "unknown") fb.ui_hint = core::function_block_ui_hint::unknown;
+                else if (hint == "receiver") fb.ui_hint = core::function_block_ui_hint::receiver;
+                else if (hint == "sender") fb.ui_hint = core::function_block_ui_hint::sender;
+                else if (hint == "sender_receiver") fb.ui_hint = core::function_block_ui_hint::sender_receiver;
+                else {
+                    r.fail("invalid_argument", w + "ui_hint must be \"unknown\", \"receiver\", \"sender\" or \"sender_receiver\"");
+                    return false;
+                }
+                const std::string m1 = b.value("midi1", std::string("no"));
+                if (m1 == "no") fb.midi1 = core::function_block_midi1::no;
+                else if (m1 == "unrestricted") fb.midi1 = core::function_block_midi1::unrestricted;
+                else if (m1 == "restricted") fb.midi1 = core::function_block_midi1::restricted;
+                else {
+                    r.fail("invalid_argument", w + "midi1 must be \"no\", \"unrestricted\" or \"restricted\"");
+                    return false;
+                }
+                fb.active = b.value("active", true);
+                desc.function_blocks.push_back(std::move(fb));
+            }
+        }
+        return true;
+    }
+
+    void op_publish_device(client& c, const json& req, reply& r) {
+        device_spec spec;
+        spec.driver = std::string(app_driver_name);
+        spec.app_owned = true;
+        spec.model = "App Device";
+        spec.manufacturer = c.name;
+        if (!read_string(req, "name", true, spec.name, r) ||
+            !read_string(req, "manufacturer", false, spec.manufacturer, r) ||
+            !read_string(req, "model", false, spec.model, r))
+            return;
+        if (spec.name.empty()) {
+            r.fail("invalid_argument", "the device name must not be empty");
+            return;
+        }
+        auto ports = req.find("ports");
+        if (ports == req.end() || !ports->is_array()) {
+            r.fail("bad_request", "missing field 'ports' (an array of port objects)");
+            return;
+        }
+        if (ports->empty()) {
+            r.fail("invalid_argument", "a published device needs at least one port");
+            return;
+        }
+        std::vector<std::shared_ptr<const discovery_replies>> replies;
+        for (std::size_t i = 0; i < ports->size(); ++i) {
+            port_spec ps;
+            app_endpoint_description desc;
+            bool declared = false;
+            if (!parse_app_port((*ports)[i], i, ps, desc, declared, r)) return;
+            ps.number = static_cast<std::uint32_t>(i + 1);
+            std::shared_ptr<const discovery_replies> built;
+            if (declared) {
+                std::string error;
+                built = make_discovery_replies(desc, error);
+                if (!built) {
+                    r.fail("invalid_argument", "ports[" + std::to_string(i) + "]: " + error);
+                    return;
+                }
+            }
+            replies.push_back(std::move(built));
+            spec.ports.push_back(std::move(ps));
+        }
+        device_handle h = 0;
+        if (auto ec = reg->add_device(spec, &h)) {
+            r.fail(protocol_error_code(ec), ec == make_error_code(service_errc::limit)
+                                                ? "limits.max_ports_per_device or limits.max_endpoints reached"
+                                                : ec.message());
+            return;
+        }
+        app_owners[h] = c.fd.get();
+        const device* d = reg->device_by_handle(h);
+        for (std::size_t i = 0; i < d->endpoints.size(); ++i) {
+            if (!replies[i]) continue;
+            if (auto ec = data->set_discovery_replies(d->endpoints[i].handle, replies[i])) {
+                remove_app_device(h);
+                r.fail("internal", "cannot install the discovery replies: " + ec.message());
+                return;
+            }
+        }
+        update_app_driver_status();
+        log_line("client %s (pid %d) published device %s (%zu ports)", c.name.c_str(), static_cast<int>(c.pid),
+                 d->id.c_str(), d->endpoints.size());
+        r.result = device_json(*d);
+    }
+
+    void op_unpublish_device(client& c, const json& req, reply& r) {
+        std::string ref;
+        if (!read_string(req, "device", true, ref, r)) return;
+        const device* d = resolve_device(ref, r);
+        if (!d) return;
+        auto it = app_owners.find(d->handle);
+        if (it == app_owners.end() || it->second != c.fd.get()) {
+            r.fail("invalid_argument", d->id + " is not a device this client published");
+            return;
+        }
+        remove_app_device(d->handle);
+    }
+
+    // Refuses user-client changes to app-owned devices: their application declared them.
+    bool refuse_app_device(const device* d, reply& r) {
+        if (!d || !d->app_owned) return false;
+        r.fail("invalid_argument", d->id + " is published by an application: only it may change it (unpublish and publish again)");
+        return true;
     }
 
     void op_add_port(const json& req, reply& r) {
@@ -884,7 +1189,7 @@ struct server::impl {
             return;
         }
         const device* d = resolve_device(ref, r);
-        if (!d) return;
+        if (!d || refuse_app_device(d, r)) return;
         if (is_loopback(d->kind)) {
             r.fail("invalid_argument", d->id + " is a loopback: its endpoints are fixed");
             return;
@@ -906,6 +1211,7 @@ struct server::impl {
         const endpoint* ep = resolve_endpoint(ref, r);
         if (!ep) return;
         const device* d = reg->device_of(ep->handle);
+        if (refuse_app_device(d, r)) return;
         if (is_loopback(d->kind)) {
             r.fail("invalid_argument", ep->id + " belongs to a loopback: use remove_loopback");
             return;
@@ -948,7 +1254,7 @@ struct server::impl {
         }
         if (!ep_ref.empty()) {
             const endpoint* ep = resolve_endpoint(ep_ref, r);
-            if (!ep) return;
+            if (!ep || refuse_app_device(reg->device_of(ep->handle), r)) return;
             const endpoint_handle e = ep->handle;
             if (auto ec = reg->rename_port(e, name)) {
                 r.fail(protocol_error_code(ec), ec.message());
@@ -963,6 +1269,7 @@ struct server::impl {
             r.fail(protocol_error_code(ec), describe_error(ec, "device", dev_ref));
             return;
         }
+        if (refuse_app_device(d, r)) return;
         const device_handle h = d->handle;
         if (auto ec = reg->rename_device(h, name)) {
             r.fail(protocol_error_code(ec), ec.message());

@@ -14,6 +14,8 @@ namespace {
 
 namespace uc = umpd::client;
 using namespace std::chrono_literals;
+using umpd_test::receive_one;
+using umpd_test::wait_event;
 using umpd::core::channel;
 using umpd::core::group;
 
@@ -26,27 +28,6 @@ uc::client connect(const umpd_test::daemon_process& d, const char* name = "sdk_t
 
 umpd::core::packet note_on(std::uint8_t note) {
     return umpd::core::make_midi2_note_on(group{0}, channel{0}, note, 0xC000, 0, 0);
-}
-
-// Receives one message (polling form), waiting generously.
-std::optional<uc::timed_packet> receive_one(uc::connection& c, std::chrono::seconds limit = 5s) {
-    uc::timed_packet m;
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (c.receive(m)) return m;
-        (void)c.wait(100ms);
-    }
-    return std::nullopt;
-}
-
-// Waits for an event matching pred from the client's queue.
-template <class Pred>
-std::optional<uc::event> wait_event(uc::client& c, Pred pred, std::chrono::seconds limit = 10s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    uc::event e;
-    while (std::chrono::steady_clock::now() < end)
-        if (c.next_event(e, 100ms) && pred(e)) return e;
-    return std::nullopt;
 }
 
 template <class Pred>

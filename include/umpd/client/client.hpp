@@ -16,6 +16,7 @@
 // The protocol is docs/protocol.md.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -122,6 +123,8 @@ struct event {
         disconnected,     // the client lost umpd; it keeps trying to reconnect
         reconnected,      // connected again; connections re-opened (see failed_reopen)
         connection_lost,  // a connection could not be re-opened after a reconnect (id: its endpoint)
+        endpoint_opened,  // app-owned devices, to their application only: a client opened one of
+        endpoint_closed,  //   its endpoints (id), or closed it; connection: that client's; count: clients now
         unknown,          // an event this SDK does not know (see json)
     };
     kind what = kind::unknown;
@@ -129,9 +132,9 @@ struct event {
     std::optional<device_info> device;      // device_added / device_changed
     std::string id;       // endpoint_removed, device_removed, configuration_change (device), connection_lost
     std::string phase;    // configuration_change: "requested", "performed", "aborted"
-    std::uint64_t connection = 0;  // data_error
+    std::uint64_t connection = 0;  // data_error, endpoint_opened, endpoint_closed
     std::string error_kind;        // data_error: "malformed", "schedule_too_far", "schedule_full", "ring_full"
-    std::uint64_t count = 0;       // data_error
+    std::uint64_t count = 0;       // data_error; endpoint_opened/closed: clients using the endpoint now
     std::string message;  // disconnected / connection_lost: why
     std::string json;     // the event as umpd sent it (empty for the client's own events)
 };
@@ -221,6 +224,93 @@ private:
     std::shared_ptr<detail::connection_state> s_;
 };
 
+// ---- app-owned devices -----------------------------------------------------------------
+//
+// An application publishes its own device: umpd lists it (driver "app") and routes
+// clients' messages to the application, which sends what the device's ports emit.
+// umpd answers clients' UMP discovery from what is declared here; the device goes away
+// with unpublish(), the published_device's destruction, or the application's exit.
+
+struct function_block_spec {
+    std::string name;
+    std::uint8_t first_group = 1;  // 1..16, as a person reads groups
+    std::uint8_t groups = 1;       // how many, first_group + groups - 1 <= 16
+    std::string direction = "bidirectional";  // "input", "output", "bidirectional"
+    bool active = true;
+    std::string ui_hint;           // "unknown", "receiver", "sender", "sender_receiver"; empty: from direction
+    std::string midi1 = "no";      // "no", "unrestricted", "restricted"
+};
+
+// UMP Endpoint Info Notification fields (the function block count comes from the list).
+struct endpoint_info_spec {
+    std::uint8_t ump_version_major = 1;
+    std::uint8_t ump_version_minor = 1;
+    bool midi1 = false;
+    bool midi2 = true;
+    bool rx_jr = false;
+    bool tx_jr = false;
+    bool static_function_blocks = true;
+};
+
+struct device_identity_spec {
+    std::array<std::uint8_t, 3> manufacturer{};  // SysEx id bytes, 0..127
+    std::uint16_t family = 0;                    // 0..16383
+    std::uint16_t model = 0;
+    std::array<std::uint8_t, 4> software_revision{};
+};
+
+struct app_port_spec {
+    std::string name;               // also the UMP Endpoint Name
+    std::string protocol = "midi2"; // "midi1" or "midi2"
+    // With either of these umpd answers discovery for the port; with neither, clients'
+    // discovery messages reach the application like any other message.
+    std::optional<endpoint_info_spec> endpoint_info;
+    std::vector<function_block_spec> function_blocks;
+    std::string product_instance_id;  // empty: none
+    std::optional<device_identity_spec> device_identity;
+    // The application's I/O connection on the port: ring sizes and an optional receive
+    // callback (what clients send to the port; without a callback, use receive()).
+    open_options io;
+};
+
+struct app_device_spec {
+    std::string name;
+    std::string manufacturer;  // empty: the client's name
+    std::string model;         // empty: "App Device"
+    std::vector<app_port_spec> ports;
+    // endpoint_opened / endpoint_closed for this device's ports, on the client's control
+    // thread. Without one they go to the client's general event flow.
+    event_callback on_event;
+};
+
+class published_device {
+public:
+    published_device() = default;
+    published_device(published_device&&) noexcept;
+    published_device& operator=(published_device&&) noexcept;
+    ~published_device();  // unpublishes
+
+    [[nodiscard]] bool is_published() const noexcept { return published_; }
+    [[nodiscard]] const device_info& info() const noexcept { return info_; }
+    // The application's I/O connections, one per port in the order declared: send()
+    // is what the port's source emits to every client, receive()/the callback gives
+    // what clients sent to the port's destination.
+    [[nodiscard]] std::vector<connection>& ports() noexcept { return ports_; }
+    [[nodiscard]] connection& port(std::size_t index) { return ports_.at(index); }
+
+    // Removes the device from umpd (clients see endpoint_removed / device_removed)
+    // and closes the ports' connections. Thread: any.
+    [[nodiscard]] result<void> unpublish();
+
+private:
+    friend class client;
+    std::weak_ptr<detail::session> s_;
+    device_info info_;
+    std::vector<connection> ports_;
+    bool published_ = false;
+    std::uint64_t token_ = 0;  // the session's record of it (re-published on reconnect)
+};
+
 // ---- the client ----------------------------------------------------------------------
 
 struct options {
@@ -269,6 +359,14 @@ public:
     [[nodiscard]] result<std::vector<device_info>> list_loopbacks();
     [[nodiscard]] result<void> reload_config();
 
+    // Publishes an app-owned device and opens the application's I/O connection on each
+    // of its ports (docs/protocol.md: publish_device, open with owner).
+    [[nodiscard]] result<published_device> publish_device(app_device_spec spec);
+    // The same from publish_device's request fields as JSON text (for the C API and
+    // tools); the ports' connections have no receive callback.
+    [[nodiscard]] result<published_device> publish_device_json(std::string_view request_json,
+                                                               event_callback on_event = {});
+
     // Opens a connection to an endpoint (id or unique name).
     [[nodiscard]] result<connection> open(std::string_view endpoint, open_options o = {});
 
@@ -278,6 +376,8 @@ public:
 
 private:
     explicit client(std::shared_ptr<detail::session> s) noexcept;
+    [[nodiscard]] result<published_device> publish(const std::string& request_json, std::vector<open_options> io,
+                                                   event_callback on_event);
     std::shared_ptr<detail::session> s_;
 };
 

@@ -122,6 +122,28 @@ int umpd_wait(umpd_connection* connection, int64_t timeout_ns);
 int umpd_connection_fd(const umpd_connection* connection);
 int umpd_get_counters(const umpd_connection* connection, umpd_connection_counters* out);
 
+/* App-owned devices: the application publishes a device and serves its ports itself.
+ * fn (may be NULL) receives this device's endpoint_opened / endpoint_closed events
+ * (JSON, docs/protocol.md) on the client's control thread. */
+typedef struct umpd_published_device umpd_published_device;
+/* Ports named port_names[0..port_count) (MIDI 2.0; no discovery info declared, so
+ * clients' discovery messages reach the application). */
+int umpd_publish_device(umpd_client* client, const char* name, const char* const* port_names, size_t port_count,
+                        umpd_event_fn fn, void* user, umpd_published_device** out);
+/* Everything publish_device takes (endpoint info, function blocks, ...), as its JSON
+ * request fields: {"name": ..., "ports": [{"name": ..., "endpoint_info": {...}, ...}]}. */
+int umpd_publish_device_json(umpd_client* client, const char* request_json, umpd_event_fn fn, void* user,
+                             umpd_published_device** out);
+const char* umpd_published_device_id(const umpd_published_device* device); /* "app/<slug>"; NULL for NULL */
+size_t umpd_published_device_port_count(const umpd_published_device* device);
+/* The application's I/O connection on port `index` (0-based), owned by the device:
+ * umpd_send emits from the port's source to every client; umpd_receive / umpd_wait /
+ * umpd_connection_fd give what clients sent to the port. NULL when out of range.
+ * Do not umpd_close it. */
+umpd_connection* umpd_published_device_port(umpd_published_device* device, size_t index);
+/* Unpublishes the device, closes its ports' connections and frees it. NULL is fine. */
+void umpd_unpublish_device(umpd_published_device* device);
+
 #ifdef __cplusplus
 }
 #endif

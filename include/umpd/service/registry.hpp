@@ -73,6 +73,7 @@ struct device {
     std::string model;
     device_kind kind = device_kind::ports;
     bool offline = false;
+    bool app_owned = false;     // published by an application: its ports are app_owned, fixed
     std::vector<endpoint> endpoints;
     std::uint32_t next_port = 1;
 };
@@ -91,6 +92,7 @@ struct device_spec {
     std::string model = "Virtual Device";
     device_kind kind = device_kind::ports;
     bool offline = false;
+    bool app_owned = false;        // ports: endpoint_behaviour::app_owned, kind "app"; no add/remove port
     std::vector<port_spec> ports;  // for loopbacks: their endpoints (pair: A then B)
 };
 

@@ -39,7 +39,9 @@
 #include <functional>
 #include <memory>
 #include <system_error>
+#include <vector>
 
+#include "umpd/core/packet.hpp"
 #include "umpd/ipc/fd.hpp"
 #include "umpd/ipc/ring.hpp"
 #include "umpd/ipc/shm.hpp"
@@ -74,6 +76,25 @@ struct router_counters {
     std::uint64_t rejected_schedule = 0;
     std::uint64_t scheduled_now = 0;       // messages waiting in the scheduler
     std::uint64_t scheduled_discarded = 0; // scheduled messages dropped by remove_endpoint
+};
+
+// What umpd answers, on an app_owned endpoint's behalf, to a client's UMP Endpoint
+// Discovery (stream status 0x000) and Function Block Discovery (0x010): the packet
+// sequences declared when the application published the device, prebuilt on the
+// control thread (service/app_device.hpp builds them) so the router only copies.
+// An empty sequence means "not declared": that filter bit gets no reply.
+struct discovery_replies {
+    std::vector<core::packet> endpoint_info;         // filter bit discover_endpoint_info
+    std::vector<core::packet> device_identity;       // discover_device_identity
+    std::vector<core::packet> endpoint_name;         // discover_endpoint_name (multi-packet)
+    std::vector<core::packet> product_instance_id;   // discover_product_instance_id
+    std::vector<core::packet> stream_configuration;  // discover_stream_configuration
+    struct function_block {
+        std::uint8_t number = 0;         // 0..31
+        std::vector<core::packet> info;  // discover_function_block_info
+        std::vector<core::packet> name;  // discover_function_block_name (multi-packet)
+    };
+    std::vector<function_block> function_blocks;
 };
 
 // A data-path problem the control thread reports to the client (data_error event).
@@ -123,6 +144,16 @@ public:
     // Also valid (and needed, to forget the handle) for a connection whose endpoint
     // was removed.
     [[nodiscard]] std::error_code remove_connection(connection_handle c);
+
+    // Makes the router answer discovery on app_owned endpoint `e` itself: a client's
+    // Endpoint Discovery or Function Block Discovery (complete packets of message type
+    // 0xF) gets the matching packets of `replies`, honouring the request's filter and
+    // block number, written to that client's connection only (stamped with the time
+    // read, ahead of any of its scheduled messages), and is not passed to the owner.
+    // Null: no more answering (discovery goes to the owner like any message). The
+    // previous replies are freed on the calling thread after the router let go.
+    [[nodiscard]] std::error_code set_discovery_replies(endpoint_handle e,
+                                                        std::shared_ptr<const discovery_replies> replies);
 
     // Configuration-change support: stop_io(device) makes the router stop reading the
     // device's connections' to_service rings and first delivers everything already
