@@ -33,7 +33,7 @@ error_info malformed(const core::packet& p, core::read_error e, std::string_view
 
 error_info not_usable(const connection_state* s) {
     if (s == nullptr || !s->open) return make_error(errc::closed, "the connection is closed");
-    return make_error(errc::disconnected, "the connection to " + s->endpoint_key +
+    return make_error(errc::disconnected, "the connection to " + s->key() +
                                               " is waiting for umpd to come back; nothing was sent");
 }
 
@@ -159,8 +159,8 @@ bool connection::receive(timed_packet& out) noexcept {
         if (auto owner = s->owner.lock()) {
             event e;
             e.what = event::kind::connection_lost;
-            e.id = s->endpoint_key;
-            e.message = "the ring from umpd for " + s->endpoint_key + " is corrupt; the connection was closed";
+            e.id = s->key();
+            e.message = "the ring from umpd for " + e.id + " is corrupt; the connection was closed";
             owner->post_event(std::move(e));
         }
     }

@@ -383,8 +383,10 @@ bool session::republish(int fd) {
         const std::string old_prefix = p.device_id + "/";
         for (auto& w : connections_) {
             auto st = w.lock();
-            if (st && st->app_owner && st->endpoint_key.rfind(old_prefix, 0) == 0)
+            if (st && st->app_owner && st->endpoint_key.rfind(old_prefix, 0) == 0) {
+                std::lock_guard k(st->swap_mu);  // senders and readers read it through key()
                 st->endpoint_key = id + "/" + st->endpoint_key.substr(old_prefix.size());
+            }
         }
     }
     return true;
@@ -673,8 +675,8 @@ void session::deliver(connection_state& st) {
                 l.unlock();
                 event e;
                 e.what = event::kind::connection_lost;
-                e.id = st.endpoint_key;
-                e.message = "the ring from umpd for " + st.endpoint_key + " is corrupt; the connection was closed";
+                e.id = st.key();
+                e.message = "the ring from umpd for " + e.id + " is corrupt; the connection was closed";
                 post_event(std::move(e));
                 return;
             }

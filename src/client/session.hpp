@@ -47,7 +47,10 @@ struct data_path {
 
 struct connection_state {
     std::weak_ptr<session> owner;
-    std::string endpoint_key;  // the endpoint id re-opened after a reconnect
+    // The endpoint id re-opened after a reconnect. The control thread may change it
+    // (republish follows a device whose id changed) under swap_mu; other threads read
+    // it through key().
+    std::string endpoint_key;
     endpoint_info endpoint;
     std::uint32_t requested_to_service_words = 0;
     std::uint32_t requested_to_client_words = 0;
@@ -70,6 +73,10 @@ struct connection_state {
     std::atomic<int> client_fd{-1};
 
     [[nodiscard]] connection_counters read_counters() const noexcept;  // takes swap_mu
+    [[nodiscard]] std::string key() const {  // takes swap_mu
+        std::lock_guard l(swap_mu);
+        return endpoint_key;
+    }
 };
 
 // A response to a request: the `result` object and any fds.
