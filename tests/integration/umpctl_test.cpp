@@ -238,6 +238,35 @@ TEST(umpctl, bench_json_shapes) {
     EXPECT_EQ(json::parse(umpctl(d, {"loopback", "list", "--json"}).out).size(), 0u);
 }
 
+TEST(umpctl, bench_latency_many_clients_json) {
+    umpd_test::daemon_process d;
+    const auto r = umpctl(d, {"bench", "latency", "--clients", "4", "--ports", "8", "--messages", "2000", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const json j = json::parse(r.out);
+    for (const char* key : {"messages", "received", "lost", "clients", "ports", "p50_ns", "p99_ns", "max_ns",
+                            "worst_client_p50_ns", "floor_p50_ns", "floor_p99_ns", "concurrent_floor_p50_ns",
+                            "concurrent_floor_p99_ns", "ratio_p50", "ratio_p99", "concurrent_ratio_p50",
+                            "concurrent_ratio_p99"})
+        EXPECT_TRUE(j.contains(key) && j[key].is_number()) << key;
+    EXPECT_EQ(j["messages"], 2000);
+    EXPECT_EQ(j["received"], 2000);  // every round trip came back
+    EXPECT_EQ(j["lost"], 0);
+    EXPECT_EQ(j["clients"], 4);
+    EXPECT_EQ(j["ports"], 8);
+    EXPECT_EQ(j["verdict_reference"], "single_pair_floor");
+    EXPECT_TRUE(j["targets_met"].is_boolean());
+    EXPECT_LE(j["p50_ns"].get<double>(), j["p99_ns"].get<double>());
+    EXPECT_LE(j["p99_ns"].get<double>(), j["max_ns"].get<double>());
+    EXPECT_GE(j["worst_client_p50_ns"].get<double>(), j["p50_ns"].get<double>());
+    // Its 8 scratch loopbacks are gone; the default device is untouched.
+    EXPECT_EQ(json::parse(umpctl(d, {"loopback", "list", "--json"}).out).size(), 0u);
+    EXPECT_EQ(list_json(d).size(), 1u);
+
+    // Ports must divide among the clients; a usage error, nothing created.
+    EXPECT_EQ(umpctl(d, {"bench", "latency", "--clients", "3", "--ports", "8"}).code, 2);
+    EXPECT_EQ(json::parse(umpctl(d, {"loopback", "list", "--json"}).out).size(), 0u);
+}
+
 TEST(umpctl, service_install_writes_the_unit) {
     char tmpl[] = "/tmp/umpctl-unit-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
