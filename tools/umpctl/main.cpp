@@ -33,6 +33,7 @@ const verb verbs[] = {
     {"play-notes", "play a few notes on an endpoint", umpctl::play_notes_verb, &umpctl::play_notes_help},
     {"service", "install: write and enable the systemd user unit", umpctl::service_verb, &umpctl::service_help},
     {"bench", "latency | throughput of umpd, next to the bare floor", umpctl::bench_verb, &umpctl::bench_help},
+    {"names", "preview: the MIDI 1.0 name table umpd would build for a device", umpctl::names_verb, &umpctl::names_help},
 };
 
 void print_usage(std::ostream& out) {

@@ -23,6 +23,7 @@ int monitor_verb(const verb_args& args);
 int play_notes_verb(const verb_args& args);
 int service_verb(const verb_args& args);
 int bench_verb(const verb_args& args);
+int names_verb(const verb_args& args);  extern const char* const names_help;  // names_verb.cpp
 
 // The --help text of each verb.
 extern const char* const decode_help;
