@@ -153,9 +153,121 @@ limits_config parse_limits(const toml::table& root) {
     return l;
 }
 
+// A string field that must be one of a few words; nullopt when absent.
+template <class Parse>
+auto get_word(const toml::table& t, std::string_view key, const std::string& field, std::string_view expected,
+              Parse parse) -> decltype(parse(std::string_view{})) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    const auto* s = n->as_string();
+    if (!s) throw bad_field{line_of(*n), field, "expected " + std::string(expected) + ", got " + type_name(*n)};
+    auto v = parse(std::string_view(s->get()));
+    if (!v) throw bad_field{line_of(*n), field, "expected " + std::string(expected) + ", got " + quoted(s->get())};
+    return v;
+}
+
+function_block_declaration parse_function_block(const toml::table& t, const std::string& prefix) {
+    function_block_declaration b;
+    check_keys(t, prefix + ".", {"name", "first_group", "groups", "direction", "active", "ui_hint", "midi1"});
+    b.name = get_string(t, "name", prefix + ".name", false, line_of(t));
+    const auto first = get_int(t, "first_group", prefix + ".first_group", 1, 16, 1);
+    const auto count = get_int(t, "groups", prefix + ".groups", 1, 16, 1);
+    if (first + count - 1 > 16) {
+        const toml::node* n = t.get("groups");
+        throw bad_field{n ? line_of(*n) : line_of(t), prefix + ".groups",
+                        "groups " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                            " are not within 1..16"};
+    }
+    b.first_group = static_cast<std::uint8_t>(first - 1);
+    b.group_count = static_cast<std::uint8_t>(count);
+    if (auto d = get_word(t, "direction", prefix + ".direction", "\"input\", \"output\" or \"bidirectional\"",
+                          [](std::string_view w) { return parse_block_direction(w); }))
+        b.direction = *d;
+    b.ui_hint = default_ui_hint(b.direction);
+    if (auto h = get_word(t, "ui_hint", prefix + ".ui_hint",
+                          "\"unknown\", \"receiver\", \"sender\" or \"sender_receiver\"",
+                          [](std::string_view w) { return parse_ui_hint(w); }))
+        b.ui_hint = *h;
+    if (auto m = get_word(t, "midi1", prefix + ".midi1", "\"no\", \"unrestricted\" or \"restricted\"",
+                          [](std::string_view w) { return parse_block_midi1(w); }))
+        b.midi1 = *m;
+    b.active = get_bool(t, "active", prefix + ".active", true);
+    return b;
+}
+
+std::optional<naming::port_direction> parse_port_direction(std::string_view s) {
+    if (s == "in") return naming::port_direction::source;
+    if (s == "out") return naming::port_direction::destination;
+    return std::nullopt;
+}
+
+naming_config parse_naming(const toml::table& root) {
+    naming_config c;
+    const toml::node* n = root.get("naming");
+    if (!n) return c;
+    const auto* t = n->as_table();
+    if (!t) throw bad_field{line_of(*n), "naming", "expected a table ([naming]), got " + type_name(*n)};
+    check_keys(*t, "naming.", {"default", "endpoints"});
+    if (auto g = get_word(*t, "default", "naming.default", "\"automatic\", \"classic\" or \"new-style\"",
+                          [](std::string_view w) { return naming::parse_global_naming(w); }))
+        c.global = *g;
+    std::set<std::string> keys;
+    if (const auto* eps = get_table_array(*t, "endpoints", "naming.endpoints")) {
+        for (std::size_t i = 0; i < eps->size(); ++i) {
+            const auto& et = *(*eps)[i].as_table();
+            const std::string field = "naming.endpoints[" + std::to_string(i) + "]";
+            check_keys(et, field + ".", {"product_instance_id", "device", "port", "approach", "custom_names"});
+            endpoint_naming_config e;
+            e.product_instance_id = get_string(et, "product_instance_id", field + ".product_instance_id", false, line_of(et));
+            e.device = get_string(et, "device", field + ".device", false, line_of(et));
+            e.port = static_cast<std::uint32_t>(get_int(et, "port", field + ".port", 1, 65535, 0));
+            if (e.product_instance_id.empty() && (e.device.empty() || e.port == 0))
+                throw bad_field{line_of(et), field, "needs product_instance_id, or device and port"};
+            if (!e.product_instance_id.empty() && (!e.device.empty() || e.port != 0))
+                throw bad_field{line_of(et), field, "give product_instance_id or device and port, not both"};
+            if (auto a = get_word(et, "approach", field + ".approach", "\"default\", \"classic\" or \"new-style\"",
+                                  [](std::string_view w) { return naming::parse_naming_approach(w); }))
+                e.approach = *a;
+            if (const auto* names = get_table_array(et, "custom_names", field + ".custom_names")) {
+                for (std::size_t j = 0; j < names->size(); ++j) {
+                    const auto& nt = *(*names)[j].as_table();
+                    const std::string nf = field + ".custom_names[" + std::to_string(j) + "]";
+                    check_keys(nt, nf + ".", {"group", "direction", "name"});
+                    endpoint_naming_config::custom_name cn;
+                    if (!nt.get("group")) throw bad_field{line_of(nt), nf + ".group", "missing (1..16)"};
+                    cn.group_index = static_cast<std::uint8_t>(get_int(nt, "group", nf + ".group", 1, 16, 1) - 1);
+                    auto d = get_word(nt, "direction", nf + ".direction", "\"in\" or \"out\"",
+                                      [](std::string_view w) { return parse_port_direction(w); });
+                    if (!d) throw bad_field{line_of(nt), nf + ".direction", "missing (\"in\" or \"out\")"};
+                    cn.direction = *d;
+                    cn.name = get_string(nt, "name", nf + ".name", true, line_of(nt));
+                    for (const auto& other : e.custom_names)
+                        if (other.group_index == cn.group_index && other.direction == cn.direction)
+                            throw bad_field{line_of(nt), nf, "a second custom name for the same group and direction"};
+                    e.custom_names.push_back(std::move(cn));
+                }
+            }
+            if (!keys.insert(naming_key(e)).second)
+                throw bad_field{line_of(et), field, "the same endpoint is named twice"};
+            c.endpoints.push_back(std::move(e));
+        }
+    }
+    std::sort(c.endpoints.begin(), c.endpoints.end(),
+              [](const auto& a, const auto& b) { return naming_key(a) < naming_key(b); });
+    return c;
+}
+
 port_config parse_port(const toml::table& t, const std::string& prefix) {
     port_config p;
-    check_keys(t, prefix + ".", {"name", "protocol", "number"});
+    check_keys(t, prefix + ".", {"name", "protocol", "number", "function_blocks"});
+    if (const auto* blocks = get_table_array(t, "function_blocks", prefix + ".function_blocks")) {
+        if (blocks->size() > max_function_blocks)
+            throw bad_field{line_of(t), prefix + ".function_blocks",
+                            "at most " + std::to_string(max_function_blocks) + " function blocks per port"};
+        for (std::size_t i = 0; i < blocks->size(); ++i)
+            p.function_blocks.push_back(parse_function_block(*(*blocks)[i].as_table(),
+                                                             prefix + ".function_blocks[" + std::to_string(i) + "]"));
+    }
     p.name = get_string(t, "name", prefix + ".name", false, line_of(t));
     if (const toml::node* n = t.get("protocol")) {
         const auto* s = n->as_string();
@@ -218,8 +330,9 @@ loopback_config parse_loopback(const toml::table& t, const std::string& prefix) 
 
 config parse_table(const toml::table& root) {
     config c;
-    check_keys(root, "", {"limits", "devices", "loopbacks"});
+    check_keys(root, "", {"limits", "devices", "loopbacks", "naming"});
     c.limits = parse_limits(root);
+    c.naming = parse_naming(root);
     if (const auto* devices = get_table_array(root, "devices", "devices")) {
         std::set<std::string> names;
         for (std::size_t i = 0; i < devices->size(); ++i) {
@@ -244,6 +357,11 @@ config parse_table(const toml::table& root) {
 }
 
 }  // namespace
+
+std::string naming_key(const endpoint_naming_config& e) {
+    if (!e.product_instance_id.empty()) return "piid:" + e.product_instance_id;
+    return "port:" + e.device + "/" + std::to_string(e.port);
+}
 
 config default_config() {
     config c;
@@ -325,6 +443,16 @@ std::string format_config(const config& c) {
             if (p.number != 0) o << "  number = " << p.number << "\n";
             o << "  name = " << quoted(p.name) << "\n";
             o << "  protocol = " << quoted(to_string(p.protocol)) << "\n";
+            for (const auto& b : p.function_blocks) {
+                o << "\n    [[devices.ports.function_blocks]]\n";
+                if (!b.name.empty()) o << "    name = " << quoted(b.name) << "\n";
+                o << "    first_group = " << (b.first_group + 1) << "\n";
+                o << "    groups = " << unsigned{b.group_count} << "\n";
+                o << "    direction = " << quoted(to_string(b.direction)) << "\n";
+                o << "    active = " << (b.active ? "true" : "false") << "\n";
+                o << "    ui_hint = " << quoted(to_string(b.ui_hint)) << "\n";
+                o << "    midi1 = " << quoted(to_string(b.midi1)) << "\n";
+            }
         }
     }
     for (const auto& lb : c.loopbacks) {
@@ -332,6 +460,26 @@ std::string format_config(const config& c) {
         o << "kind = " << quoted(to_string(lb.kind)) << "\n";
         o << "name = " << quoted(lb.name) << "\n";
         if (lb.kind == device_kind::loopback_pair) o << "name_b = " << quoted(lb.name_b) << "\n";
+    }
+    if (!(c.naming == naming_config{})) {
+        o << "\n[naming]\n";
+        o << "default = " << quoted(naming::to_string(c.naming.global)) << "\n";
+        for (const auto& e : c.naming.endpoints) {
+            o << "\n[[naming.endpoints]]\n";
+            if (!e.product_instance_id.empty()) {
+                o << "product_instance_id = " << quoted(e.product_instance_id) << "\n";
+            } else {
+                o << "device = " << quoted(e.device) << "\n";
+                o << "port = " << e.port << "\n";
+            }
+            o << "approach = " << quoted(naming::to_string(e.approach)) << "\n";
+            for (const auto& cn : e.custom_names) {
+                o << "\n  [[naming.endpoints.custom_names]]\n";
+                o << "  group = " << (cn.group_index + 1) << "\n";
+                o << "  direction = " << (cn.direction == naming::port_direction::source ? "\"in\"" : "\"out\"") << "\n";
+                o << "  name = " << quoted(cn.name) << "\n";
+            }
+        }
     }
     return o.str();
 }

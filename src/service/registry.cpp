@@ -236,12 +236,16 @@ std::error_code registry::add_device(const device_spec& spec, device_handle* out
         ep.id = dev.id + "/" + std::to_string(ep.port_number);
         ep.name = p.name.empty() ? "Port " + std::to_string(ep.port_number) : p.name;
         ep.protocol = p.protocol;
+        ep.declared = p.declared ? *p.declared : default_declaration(ep.name, p.protocol == ump_protocol::midi2);
         switch (spec.kind) {
             case device_kind::ports: ep.behaviour = endpoint_behaviour::loopback; ep.kind = "port"; break;
             case device_kind::loopback_midi1:
                 ep.behaviour = endpoint_behaviour::loopback;
                 ep.kind = "loopback";
                 ep.protocol = ump_protocol::midi1;
+                ep.declared.midi2 = false;
+                ep.declared.info.midi2_protocol = false;
+                ep.declared.info.midi1_protocol = true;
                 break;
             case device_kind::loopback_pair:
                 ep.behaviour = endpoint_behaviour::pair;
@@ -349,6 +353,7 @@ std::error_code registry::add_port_locked(device& dev, const port_spec& spec, en
     ep.id = dev.id + "/" + std::to_string(ep.port_number);
     ep.name = spec.name.empty() ? "Port " + std::to_string(ep.port_number) : spec.name;
     ep.protocol = spec.protocol;
+    ep.declared = spec.declared ? *spec.declared : default_declaration(ep.name, spec.protocol == ump_protocol::midi2);
     ep.behaviour = endpoint_behaviour::loopback;
     ep.kind = "port";
     dev.endpoints.push_back(ep);
@@ -393,6 +398,7 @@ std::error_code registry::rename_port(endpoint_handle e, std::string name) {
             if (ep.handle != e) continue;
             if (ep.name == name) return {};
             ep.name = name;
+            if (!dev.app_owned) ep.declared.name = name;
             // A MIDI 1.0 loopback's device carries the same name as its one endpoint.
             if (dev.kind == device_kind::loopback_midi1 || dev.kind == device_kind::loopback_diagnostics) {
                 dev.name = name;
@@ -413,6 +419,11 @@ std::error_code registry::set_port_protocol(endpoint_handle e, ump_protocol p) {
         for (auto& ep : dev.endpoints) {
             if (ep.handle != e || ep.protocol == p) continue;
             ep.protocol = p;
+            if (!dev.app_owned) {
+                ep.declared.midi2 = p == ump_protocol::midi2;
+                ep.declared.info.midi2_protocol = ep.declared.midi2;
+                ep.declared.info.midi1_protocol = !ep.declared.midi2;
+            }
             emit(event_kind::endpoint_changed, dev.id, ep.id);
         }
         return {};
@@ -427,6 +438,7 @@ std::error_code registry::rename_device(device_handle d, std::string name) {
         if (dev.kind == device_kind::loopback_midi1 || dev.kind == device_kind::loopback_diagnostics) {
             for (auto& ep : dev.endpoints) {
                 ep.name = name;
+                ep.declared.name = name;
                 emit(event_kind::endpoint_changed, dev.id, ep.id);
             }
         }
@@ -443,6 +455,42 @@ std::error_code registry::set_device_info(device_handle d, std::string manufactu
         emit(event_kind::device_changed, dev.id);
         return {};
     });
+}
+
+endpoint* registry::mutable_endpoint(endpoint_handle e, device** dev) {
+    for (auto& d : devices_) {
+        for (auto& ep : d.endpoints) {
+            if (ep.handle != e) continue;
+            if (dev) *dev = &d;
+            return &ep;
+        }
+    }
+    return nullptr;
+}
+
+std::error_code registry::set_function_blocks(endpoint_handle e, std::vector<function_block_declaration> blocks) {
+    device* dev = nullptr;
+    endpoint* ep = mutable_endpoint(e, &dev);
+    if (!ep) return make_error_code(service_errc::not_found);
+    if (in_change_) return make_error_code(service_errc::busy);
+    if (dev->app_owned) return make_error_code(service_errc::invalid_argument);
+    endpoint_declaration next = ep->declared;
+    next.function_blocks = std::move(blocks);
+    if (!validate(next).empty()) return make_error_code(service_errc::invalid_argument);
+    if (next.function_blocks == ep->declared.function_blocks) return {};
+    ep->declared = std::move(next);
+    emit(event_kind::endpoint_changed, dev->id, ep->id);
+    return {};
+}
+
+std::error_code registry::set_declaration(endpoint_handle e, endpoint_declaration d) {
+    device* dev = nullptr;
+    endpoint* ep = mutable_endpoint(e, &dev);
+    if (!ep) return make_error_code(service_errc::not_found);
+    if (in_change_) return make_error_code(service_errc::busy);
+    ep->declared = std::move(d);
+    emit(event_kind::endpoint_changed, dev->id, ep->id);
+    return {};
 }
 
 std::error_code registry::set_offline(device_handle d, bool offline) {

@@ -73,7 +73,7 @@ struct endpoint_state {
     // Router side.
     endpoint_state* peer = nullptr;
     connection_state* owner = nullptr;
-    const discovery_replies* discovery = nullptr;  // app_owned: answered here, not by the owner
+    const discovery_replies* discovery = nullptr;  // answered here: not delivered (nor passed to an owner)
     connection_state* first = nullptr;  // connections open on this endpoint
     endpoint_state* next = nullptr;     // all endpoints
     endpoint_state* prev = nullptr;
@@ -421,8 +421,8 @@ struct router::impl {
         for (const core::packet& p : packets) write_to(k, e, stamp, p.words.data(), p.size());
     }
 
-    // A client's discovery request to an app_owned endpoint with declared replies:
-    // answered to that client alone. False when p is not such a request.
+    // A client's discovery request to an endpoint with declared replies (umpd's own,
+    // or an app_owned one that declared): answered to that client alone. False when p is not such a request.
     bool answer_discovery(connection_state* k, endpoint_state* e, const core::packet& p, std::uint64_t now) noexcept {
         const discovery_replies* d = e->discovery;
         const auto stream = core::as_stream(p);
@@ -795,7 +795,7 @@ std::error_code router::set_discovery_replies(endpoint_handle e, std::shared_ptr
     auto it = impl_->endpoints.find(e);
     if (it == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
     endpoint_state* state = it->second.get();
-    if (state->behaviour != endpoint_behaviour::app_owned) return make_error_code(service_errc::invalid_argument);
+    if (!state->discovery_owned && !replies) return {};  // nothing to change
     impl::command c;
     c.what = impl::command::kind::set_discovery;
     c.endpoint = state;

@@ -16,9 +16,11 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <vector>
 
 #include "umpd/ipc/control.hpp"
@@ -26,6 +28,8 @@
 #include "umpd/ipc/shm.hpp"
 #include "umpd/service/app_device.hpp"
 #include "umpd/service/config.hpp"
+#include "umpd/service/endpoint_model.hpp"
+#include "umpd/service/midi1_ports.hpp"
 #include "umpd/service/registry.hpp"
 #include "umpd/service/router.hpp"
 #include "umpd/service/virtual_driver.hpp"
@@ -199,6 +203,9 @@ struct server::impl {
     std::map<device_handle, int> app_owners;  // app-owned devices → the publishing client's fd
     bool stopping = false;
 
+    midi1_ports names;           // MIDI 1.0 ports, names, numbers, lookups (issue #4)
+    std::size_t numbers_saved = 0;  // port-number records in the state file
+
     explicit impl(server_options o) : options(std::move(o)) {}
 
     ~impl() {
@@ -306,6 +313,8 @@ struct server::impl {
             }
             current = std::move(*r.value);
         }
+        names.set_settings(current.naming);
+        load_state();
         log_line("starting (pid %d, config %s)", static_cast<int>(::getpid()),
                  options.config_path.empty()   ? "none: --no-config"
                  : config_found                ? options.config_path.c_str()
@@ -331,6 +340,9 @@ struct server::impl {
                      d.endpoints.size() == 1 ? "endpoint" : "endpoints");
         reg->set_event_sink([this](const registry_event& ev) { on_registry_event(ev); });
         update_app_driver_status();
+        for (const auto& d : reg->devices())
+            for (const auto& ep : d.endpoints) sync_discovery(ep.id);
+        refresh_ports();
 
         epoll_fd.reset(::epoll_create1(EPOLL_CLOEXEC));
         if (!epoll_fd) {
@@ -568,6 +580,15 @@ struct server::impl {
         else if (op == "remove_loopback") op_remove_loopback(req, r);
         else if (op == "list_loopbacks") op_list_loopbacks(r);
         else if (op == "reload_config") op_reload(r);
+        else if (op == "endpoint_info") op_endpoint_info(req, r);
+        else if (op == "set_function_blocks") op_set_function_blocks(req, r);
+        else if (op == "ports") op_ports(req, r);
+        else if (op == "find_ports") op_find_ports(req, r);
+        else if (op == "port_by_number") op_port_by_number(req, r);
+        else if (op == "rename_port") op_rename_port(req, r);
+        else if (op == "set_naming") op_set_naming(req, r);
+        else if (op == "set_global_naming") op_set_global_naming(req, r);
+        else if (op == "get_global_naming") r.result = {{"naming", std::string(naming::to_string(names.settings().global))}};
         else known = false;
         if (!known) {
             r.fail("unknown_op", "unknown op '" + op + "'");
@@ -625,6 +646,16 @@ struct server::impl {
     }
 
     void on_registry_event(const registry_event& ev) {
+        using k = registry_event::kind;
+        announce(ev);
+        if (ev.what == k::endpoint_added || ev.what == k::endpoint_changed) sync_discovery(ev.endpoint_id);
+        // A device's name is part of its endpoints' settings key; endpoints are the rest.
+        if (ev.what == k::endpoint_added || ev.what == k::endpoint_changed || ev.what == k::endpoint_removed ||
+            ev.what == k::device_changed)
+            refresh_ports();
+    }
+
+    void announce(const registry_event& ev) {
         using k = registry_event::kind;
         json out = {{"v", ipc::protocol_version}};
         const device* d = nullptr;
@@ -698,6 +729,7 @@ struct server::impl {
     void save() {
         if (options.config_path.empty()) return;
         config next = virt->snapshot(current.limits);
+        next.naming = names.settings();
         if (next == current && config_found) return;
         if (auto ec = write_file_atomically(options.config_path, format_config(next))) {
             log_line("cannot save %s: %s", options.config_path.c_str(), ec.message().c_str());
@@ -721,6 +753,8 @@ struct server::impl {
         if (!(r.value->limits == current.limits))
             log_line("limits changed: ring sizes apply to new connections, router limits after a restart");
         if (auto ec = virt->apply(*r.value)) log_line("reload: some changes failed: %s", ec.message().c_str());
+        names.set_settings(r.value->naming);
+        refresh_ports();
         current = std::move(*r.value);
         config_found = found;
         log_line("configuration reloaded from %s", options.config_path.c_str());
@@ -967,8 +1001,71 @@ struct server::impl {
         return true;
     }
 
+    // Function blocks as the protocol writes them (publish_device, set_function_blocks).
+    static bool parse_function_blocks(const json& arr, const std::string& where,
+                                      std::vector<function_block_declaration>& out, reply& r) {
+        if (!arr.is_array()) {
+            r.fail("bad_request", where + "field 'function_blocks' must be an array");
+            return false;
+        }
+        if (arr.size() > max_function_blocks) {
+            r.fail("invalid_argument", where + "at most " + std::to_string(max_function_blocks) + " function blocks");
+            return false;
+        }
+        for (std::size_t i = 0; i < arr.size(); ++i) {
+            const json& b = arr[i];
+            const std::string w = where + "function_blocks[" + std::to_string(i) + "]: ";
+            if (!b.is_object()) {
+                r.fail("bad_request", w + "must be an object");
+                return false;
+            }
+            for (auto [key, type] : {std::pair{"name", json::value_t::string}, std::pair{"direction", json::value_t::string},
+                                     std::pair{"ui_hint", json::value_t::string}, std::pair{"midi1", json::value_t::string},
+                                     std::pair{"active", json::value_t::boolean}})
+                if (!optional_field(b, key, type, w, r)) return false;
+            function_block_declaration fb;
+            fb.name = b.value("name", std::string());
+            std::uint64_t first = 0, count = 0, ci = 0, sysex8 = 0;
+            if (!bounded(b, "first_group", 1, 16, 1, first, w, r) || !bounded(b, "groups", 1, 16, 1, count, w, r) ||
+                !bounded(b, "midi_ci_version", 0, 255, 0, ci, w, r) || !bounded(b, "sysex8_streams", 0, 255, 0, sysex8, w, r))
+                return false;
+            if (first + count - 1 > 16) {
+                r.fail("invalid_argument", w + "groups " + std::to_string(first) + ".." + std::to_string(first + count - 1) +
+                                               " are not within 1..16");
+                return false;
+            }
+            fb.first_group = static_cast<std::uint8_t>(first - 1);
+            fb.group_count = static_cast<std::uint8_t>(count);
+            fb.midi_ci_version = static_cast<std::uint8_t>(ci);
+            fb.sysex8_streams = static_cast<std::uint8_t>(sysex8);
+            const auto dir = parse_block_direction(b.value("direction", std::string("bidirectional")));
+            if (!dir) {
+                r.fail("invalid_argument", w + "direction must be \"input\", \"output\" or \"bidirectional\"");
+                return false;
+            }
+            fb.direction = *dir;
+            // The hint defaults to what the direction says.
+            const auto hint = b.contains("ui_hint") ? parse_ui_hint(b.at("ui_hint").get<std::string>())
+                                                    : std::optional{default_ui_hint(*dir)};
+            if (!hint) {
+                r.fail("invalid_argument", w + "ui_hint must be \"unknown\", \"receiver\", \"sender\" or \"sender_receiver\"");
+                return false;
+            }
+            fb.ui_hint = *hint;
+            const auto m1 = parse_block_midi1(b.value("midi1", std::string("no")));
+            if (!m1) {
+                r.fail("invalid_argument", w + "midi1 must be \"no\", \"unrestricted\" or \"restricted\"");
+                return false;
+            }
+            fb.midi1 = *m1;
+            fb.active = b.value("active", true);
+            out.push_back(std::move(fb));
+        }
+        return true;
+    }
+
     // Parses one entry of publish_device's `ports`. False (and the reply failed) when it is wrong.
-    static bool parse_app_port(const json& p, std::size_t index, port_spec& spec, app_endpoint_description& desc,
+    static bool parse_app_port(const json& p, std::size_t index, port_spec& spec, endpoint_declaration& desc,
                                bool& declared, reply& r) {
         const std::string where = "ports[" + std::to_string(index) + "]: ";
         if (!p.is_object()) {
@@ -1039,57 +1136,8 @@ struct server::impl {
             id.model = static_cast<std::uint16_t>(model);
             desc.identity = id;
         }
-        if (auto it = p.find("function_blocks"); it != p.end()) {
-            for (std::size_t i = 0; i < it->size(); ++i) {
-                const json& b = (*it)[i];
-                const std::string w = where + "function_blocks[" + std::to_string(i) + "]: ";
-                if (!b.is_object()) {
-                    r.fail("bad_request", w + "must be an object");
-                    return false;
-                }
-                for (auto [key, type] : {std::pair{"name", json::value_t::string}, std::pair{"direction", json::value_t::string},
-                                         std::pair{"ui_hint", json::value_t::string}, std::pair{"midi1", json::value_t::string},
-                                         std::pair{"active", json::value_t::boolean}})
-                    if (!optional_field(b, key, type, w, r)) return false;
-                app_function_block fb;
-                fb.name = b.value("name", std::string());
-                std::uint64_t first = 0, count = 0;
-                if (!bounded(b, "first_group", 1, 16, 1, first, w, r) || !bounded(b, "groups", 1, 16, 1, count, w, r))
-                    return false;
-                fb.first_group = static_cast<std::uint8_t>(first - 1);
-                fb.group_count = static_cast<std::uint8_t>(count);
-                const std::string dir = b.value("direction", std::string("bidirectional"));
-                if (dir == "input") fb.direction = core::function_block_direction::input;
-                else if (dir == "output") fb.direction = core::function_block_direction::output;
-                else if (dir == "bidirectional") fb.direction = core::function_block_direction::bidirectional;
-                else {
-                    r.fail("invalid_argument", w + "direction must be \"input\", \"output\" or \"bidirectional\"");
-                    return false;
-                }
-                // The hint defaults to what the direction says.
-                const std::string hint = b.value("ui_hint", std::string(dir == "input"    ? "receiver"
-                                                                        : dir == "output" ? "sender"
-                                                                                          : "sender_receiver"));
-                if (hint == "unknown") fb.ui_hint = core::function_block_ui_hint::unknown;
-                else if (hint == "receiver") fb.ui_hint = core::function_block_ui_hint::receiver;
-                else if (hint == "sender") fb.ui_hint = core::function_block_ui_hint::sender;
-                else if (hint == "sender_receiver") fb.ui_hint = core::function_block_ui_hint::sender_receiver;
-                else {
-                    r.fail("invalid_argument", w + "ui_hint must be \"unknown\", \"receiver\", \"sender\" or \"sender_receiver\"");
-                    return false;
-                }
-                const std::string m1 = b.value("midi1", std::string("no"));
-                if (m1 == "no") fb.midi1 = core::function_block_midi1::no;
-                else if (m1 == "unrestricted") fb.midi1 = core::function_block_midi1::unrestricted;
-                else if (m1 == "restricted") fb.midi1 = core::function_block_midi1::restricted;
-                else {
-                    r.fail("invalid_argument", w + "midi1 must be \"no\", \"unrestricted\" or \"restricted\"");
-                    return false;
-                }
-                fb.active = b.value("active", true);
-                desc.function_blocks.push_back(std::move(fb));
-            }
-        }
+        if (auto it = p.find("function_blocks"); it != p.end())
+            if (!parse_function_blocks(*it, where, desc.function_blocks, r)) return false;
         return true;
     }
 
@@ -1116,23 +1164,19 @@ struct server::impl {
             r.fail("invalid_argument", "a published device needs at least one port");
             return;
         }
-        std::vector<std::shared_ptr<const discovery_replies>> replies;
         for (std::size_t i = 0; i < ports->size(); ++i) {
             port_spec ps;
             app_endpoint_description desc;
             bool declared = false;
             if (!parse_app_port((*ports)[i], i, ps, desc, declared, r)) return;
             ps.number = static_cast<std::uint32_t>(i + 1);
-            std::shared_ptr<const discovery_replies> built;
-            if (declared) {
-                std::string error;
-                built = make_discovery_replies(desc, error);
-                if (!built) {
-                    r.fail("invalid_argument", "ports[" + std::to_string(i) + "]: " + error);
-                    return;
-                }
+            if (std::string error = validate(desc); !error.empty()) {
+                r.fail("invalid_argument", "ports[" + std::to_string(i) + "]: " + error);
+                return;
             }
-            replies.push_back(std::move(built));
+            // Declared: umpd answers discovery for it (on endpoint_added, sync_discovery).
+            desc.answered_by_umpd = declared;
+            ps.declared = std::move(desc);
             spec.ports.push_back(std::move(ps));
         }
         device_handle h = 0;
@@ -1144,14 +1188,6 @@ struct server::impl {
         }
         app_owners[h] = c.fd.get();
         const device* d = reg->device_by_handle(h);
-        for (std::size_t i = 0; i < d->endpoints.size(); ++i) {
-            if (!replies[i]) continue;
-            if (auto ec = data->set_discovery_replies(d->endpoints[i].handle, replies[i])) {
-                remove_app_device(h);
-                r.fail("internal", "cannot install the discovery replies: " + ec.message());
-                return;
-            }
-        }
         update_app_driver_status();
         log_line("client %s (pid %d) published device %s (%zu ports)", c.name.c_str(), static_cast<int>(c.pid),
                  d->id.c_str(), d->endpoints.size());
@@ -1327,6 +1363,303 @@ struct server::impl {
             r.fail(protocol_error_code(ec), ec.message());
             return;
         }
+        save();
+    }
+
+    // ---- endpoints, function blocks and MIDI 1.0 ports (issue #4) ------------------
+
+    // Keeps umpd's answers to UMP discovery on an endpoint in line with its declaration.
+    void sync_discovery(const std::string& endpoint_id) {
+        const endpoint* ep = nullptr;
+        if (reg->find_endpoint(endpoint_id, ep)) return;
+        std::shared_ptr<const discovery_replies> replies;
+        if (ep->declared.answered_by_umpd) {
+            std::string error;
+            replies = make_discovery_replies(ep->declared, error);
+            if (!replies) log_line("endpoint %s: cannot answer discovery: %s", ep->id.c_str(), error.c_str());
+        }
+        if (auto ec = data->set_discovery_replies(ep->handle, std::move(replies)))
+            log_line("endpoint %s: cannot install the discovery replies: %s", ep->id.c_str(), ec.message().c_str());
+    }
+
+    // Recomputes every endpoint's ports; subscribers hear of those that changed.
+    void refresh_ports() {
+        const auto changed = names.rebuild(naming_sources(*reg));
+        for (const auto& id : changed)
+            broadcast(json{{"v", ipc::protocol_version},
+                           {"event", "ports_changed"},
+                           {"endpoint", id},
+                           {"ports", ports_json(names.index().ports_of(id))}});
+        save_state();
+    }
+
+    void load_state() {
+        if (options.state_path.empty()) return;
+        std::ifstream in(options.state_path, std::ios::binary);
+        if (!in) return;  // first start: no numbers yet
+        std::ostringstream text;
+        text << in.rdbuf();
+        std::vector<naming::port_number_record> records;
+        std::string error = parse_port_numbers(text.str(), records);
+        if (error.empty())
+            if (auto ec = names.numbers().restore(records)) error = ec.message();
+        if (!error.empty()) {
+            log_line("ignoring %s: %s (ports are numbered afresh)", options.state_path.c_str(), error.c_str());
+            return;
+        }
+        numbers_saved = names.numbers().size();
+    }
+
+    void save_state() {
+        if (options.state_path.empty() || names.numbers().size() == numbers_saved) return;
+        if (auto ec = write_file_atomically(options.state_path, format_port_numbers(names.numbers().save()))) {
+            log_line("cannot save %s: %s", options.state_path.c_str(), ec.message().c_str());
+            return;
+        }
+        numbers_saved = names.numbers().size();
+    }
+
+    json port_json(const naming::indexed_port& p) const {
+        return {{"number", p.number},
+                {"direction", p.direction == naming::port_direction::source ? "in" : "out"},
+                {"group", p.group_index + 1},
+                {"name", p.shown},
+                {"custom", p.custom},
+                {"legacy", p.legacy},
+                {"new_style", p.new_style},
+                {"endpoint", p.endpoint},
+                {"endpoint_name", names.endpoint_name(p.endpoint)}};
+    }
+
+    json ports_json(const naming::port_list& list) const {
+        json out = json::array();
+        for (const naming::indexed_port* p : list) out.push_back(port_json(*p));
+        return out;
+    }
+
+    // "in" | "out" (required or optional); false and the reply failed when wrong.
+    static bool read_direction(const json& req, bool required, std::optional<naming::port_direction>& out, reply& r) {
+        std::string text;
+        if (!read_string(req, "direction", required, text, r)) return false;
+        if (text.empty() && !required) return true;
+        if (text == "in") out = naming::port_direction::source;
+        else if (text == "out") out = naming::port_direction::destination;
+        else {
+            r.fail("invalid_argument", "direction must be \"in\" or \"out\", got \"" + text + "\"");
+            return false;
+        }
+        return true;
+    }
+
+    static json function_block_json(std::size_t i, const function_block_declaration& b) {
+        return {{"block", i + 1},
+                {"name", b.name},
+                {"active", b.active},
+                {"first_group", b.first_group + 1},
+                {"groups", b.group_count},
+                {"direction", std::string(to_string(b.direction))},
+                {"ui_hint", std::string(to_string(b.ui_hint))},
+                {"midi1", std::string(to_string(b.midi1))},
+                {"midi_ci_version", b.midi_ci_version},
+                {"sysex8_streams", b.sysex8_streams}};
+    }
+
+    json endpoint_info_json(const endpoint& ep) const {
+        const endpoint_declaration& d = ep.declared;
+        json identity;
+        if (d.identity)
+            identity = {{"manufacturer", d.identity->manufacturer},
+                        {"family", d.identity->family},
+                        {"model", d.identity->model},
+                        {"software_revision", d.identity->software_revision}};
+        json blocks = json::array();
+        for (std::size_t i = 0; i < d.function_blocks.size(); ++i) blocks.push_back(function_block_json(i, d.function_blocks[i]));
+        json gtbs = json::array();
+        for (const auto& g : d.group_terminal_blocks)
+            gtbs.push_back({{"name", g.name},
+                            {"first_group", g.first_group + 1},
+                            {"groups", g.group_count},
+                            {"direction", std::string(to_string(g.direction))}});
+        return {{"endpoint", endpoint_json(*reg->device_of(ep.handle), ep)},
+                {"declared",
+                 {{"ump_version", {d.info.ump_version_major, d.info.ump_version_minor}},
+                  {"midi1", d.info.midi1_protocol},
+                  {"midi2", d.info.midi2_protocol},
+                  {"rx_jr", d.info.rx_jr_timestamps},
+                  {"tx_jr", d.info.tx_jr_timestamps},
+                  {"static_function_blocks", d.info.static_function_blocks},
+                  {"name", d.name.empty() ? json() : json(d.name)},
+                  {"product_instance_id", d.product_instance_id.empty() ? json() : json(d.product_instance_id)},
+                  {"device_identity", identity},
+                  {"protocol", d.midi2 ? "midi2" : "midi1"},
+                  {"discovery", std::string(to_string(d.discovery))}}},
+                {"function_blocks", blocks},
+                {"group_terminal_blocks", gtbs},
+                {"ump_only", d.ump_only},
+                {"naming", std::string(naming::to_string(names.approach_of(ep.id)))}};
+    }
+
+    void op_endpoint_info(const json& req, reply& r) {
+        std::string ref;
+        if (!read_string(req, "endpoint", true, ref, r)) return;
+        if (const endpoint* ep = resolve_endpoint(ref, r)) r.result = endpoint_info_json(*ep);
+    }
+
+    void op_set_function_blocks(const json& req, reply& r) {
+        std::string ref;
+        if (!read_string(req, "endpoint", true, ref, r)) return;
+        auto it = req.find("function_blocks");
+        if (it == req.end()) {
+            r.fail("bad_request", "missing field 'function_blocks' (an array)");
+            return;
+        }
+        std::vector<function_block_declaration> blocks;
+        if (!parse_function_blocks(*it, "", blocks, r)) return;
+        const endpoint* ep = resolve_endpoint(ref, r);
+        if (!ep) return;
+        const device* d = reg->device_of(ep->handle);
+        if (d->driver != virtual_driver::driver_name || is_loopback(d->kind)) {
+            r.fail("invalid_argument", ep->id + " is not a virtual device's port: its function blocks are its own");
+            return;
+        }
+        endpoint_declaration next = ep->declared;
+        next.function_blocks = blocks;
+        if (std::string error = validate(next); !error.empty()) {
+            r.fail("invalid_argument", error);
+            return;
+        }
+        const endpoint_handle e = ep->handle;
+        if (auto ec = reg->set_function_blocks(e, std::move(blocks))) {
+            r.fail(protocol_error_code(ec), ec.message());
+            return;
+        }
+        save();
+        r.result = endpoint_info_json(*reg->endpoint_by_handle(e));
+    }
+
+    // An optional endpoint filter; "" when absent. False when given and unknown.
+    bool read_endpoint_filter(const json& req, std::string& id, reply& r) {
+        std::string ref;
+        if (!read_string(req, "endpoint", false, ref, r)) return false;
+        if (ref.empty()) return true;
+        const endpoint* ep = resolve_endpoint(ref, r);
+        if (!ep) return false;
+        id = ep->id;
+        return true;
+    }
+
+    // The group field, 1..16, as an index; false (and the reply failed) when wrong.
+    static bool read_group(const json& req, bool required, std::optional<std::uint8_t>& out, reply& r) {
+        std::uint64_t g = 0;
+        bool present = false;
+        if (!read_uint(req, "group", required, g, present, r)) return false;
+        if (!present) return true;
+        if (g < 1 || g > 16) {
+            r.fail("invalid_argument", "group must be 1..16, got " + std::to_string(g));
+            return false;
+        }
+        out = static_cast<std::uint8_t>(g - 1);
+        return true;
+    }
+
+    void op_ports(const json& req, reply& r) {
+        std::string id;
+        std::optional<std::uint8_t> group;
+        std::optional<naming::port_direction> dir;
+        if (!read_endpoint_filter(req, id, r) || !read_group(req, false, group, r) || !read_direction(req, false, dir, r))
+            return;
+        json out = json::array();
+        auto take = [&](const naming::indexed_port& p) {
+            if ((!group || p.group_index == *group) && (!dir || p.direction == *dir)) out.push_back(port_json(p));
+        };
+        if (!id.empty()) {
+            for (const naming::indexed_port* p : names.index().ports_of(id)) take(*p);
+        } else {
+            for (const auto& d : reg->devices())
+                for (const auto& ep : d.endpoints)
+                    for (const naming::indexed_port* p : names.index().ports_of(ep.id)) take(*p);
+        }
+        r.result = {{"ports", out}};
+    }
+
+    void op_find_ports(const json& req, reply& r) {
+        std::string name;
+        bool legacy_only = false;
+        std::optional<naming::port_direction> dir;
+        if (!read_string(req, "name", true, name, r) || !read_direction(req, false, dir, r)) return;
+        if (req.contains("legacy_only") && !read_bool(req, "legacy_only", legacy_only, r)) return;
+        const auto match = legacy_only ? naming::name_match::legacy_only : naming::name_match::any;
+        json out = json::array();
+        for (auto d : {naming::port_direction::source, naming::port_direction::destination}) {
+            if (dir && *dir != d) continue;
+            for (const naming::indexed_port* p : names.index().find_by_name(name, d, match)) out.push_back(port_json(*p));
+        }
+        r.result = {{"ports", out}};
+    }
+
+    void op_port_by_number(const json& req, reply& r) {
+        std::uint64_t number = 0;
+        bool present = false;
+        std::optional<naming::port_direction> dir;
+        if (!read_uint(req, "number", true, number, present, r) || !read_direction(req, true, dir, r)) return;
+        const naming::indexed_port* p =
+            number < naming::max_port_number ? names.index().find_by_number(static_cast<std::uint32_t>(number), *dir) : nullptr;
+        if (!p) {
+            r.fail("not_found", "no " + std::string(*dir == naming::port_direction::source ? "input" : "output") +
+                                    " port number " + std::to_string(number));
+            return;
+        }
+        r.result = {{"port", port_json(*p)}};
+    }
+
+    void op_rename_port(const json& req, reply& r) {
+        std::string ref, name;
+        std::optional<std::uint8_t> group;
+        std::optional<naming::port_direction> dir;
+        if (!read_string(req, "endpoint", true, ref, r) || !read_group(req, true, group, r) ||
+            !read_direction(req, true, dir, r) || !read_string(req, "name", true, name, r))
+            return;
+        const endpoint* ep = resolve_endpoint(ref, r);
+        if (!ep) return;
+        const std::string id = ep->id;
+        if (!names.index().port_of(id, *group, *dir)) {
+            r.fail("not_found", id + " has no " + (*dir == naming::port_direction::source ? "input" : "output") +
+                                    " port on group " + std::to_string(*group + 1));
+            return;
+        }
+        (void)names.set_custom_name(id, *group, *dir, name);
+        refresh_ports();
+        save();
+        r.result = port_json(*names.index().port_of(id, *group, *dir));
+    }
+
+    void op_set_naming(const json& req, reply& r) {
+        std::string ref, text;
+        if (!read_string(req, "endpoint", true, ref, r) || !read_string(req, "approach", true, text, r)) return;
+        const auto approach = naming::parse_naming_approach(text);
+        if (!approach) {
+            r.fail("invalid_argument", "approach must be \"default\", \"classic\" or \"new-style\", got \"" + text + "\"");
+            return;
+        }
+        const endpoint* ep = resolve_endpoint(ref, r);
+        if (!ep) return;
+        const std::string id = ep->id;
+        (void)names.set_approach(id, *approach);
+        refresh_ports();
+        save();
+        r.result = {{"ports", ports_json(names.index().ports_of(id))}};
+    }
+
+    void op_set_global_naming(const json& req, reply& r) {
+        std::string text;
+        if (!read_string(req, "naming", true, text, r)) return;
+        const auto g = naming::parse_global_naming(text);
+        if (!g) {
+            r.fail("invalid_argument", "naming must be \"automatic\", \"classic\" or \"new-style\", got \"" + text + "\"");
+            return;
+        }
+        names.set_global(*g);
+        refresh_ports();
         save();
     }
 

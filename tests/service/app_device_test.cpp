@@ -268,14 +268,29 @@ TEST(router_discovery, without_replies_discovery_goes_to_the_application) {
     EXPECT_EQ(m->packet.words, q.words);
 }
 
-TEST(router_discovery, only_app_owned_endpoints_take_replies) {
+TEST(router_discovery, a_loopback_endpoint_answers_from_its_declaration_and_loops_the_rest) {
+    // umpd's own endpoints answer discovery too (issue #4): the request is not looped back.
     router r{router_limits{}};
+    client c1 = make_client();
+    client c2 = make_client();
+    ASSERT_FALSE(r.start());
     ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    ASSERT_FALSE(r.add_connection(c1.setup(11, 1)));
+    ASSERT_FALSE(r.add_connection(c2.setup(12, 1)));
     std::string error;
-    EXPECT_EQ(r.set_discovery_replies(1, make_discovery_replies(two_block_synth(), error)),
-              umpd::service::make_error_code(umpd::service::service_errc::invalid_argument));
-    EXPECT_EQ(r.set_discovery_replies(2, nullptr),
-              umpd::service::make_error_code(umpd::service::service_errc::not_found));
+    ASSERT_FALSE(r.set_discovery_replies(1, make_discovery_replies(two_block_synth(), error)));
+    c1.send(0, core::make_endpoint_discovery(1, 1, core::discover_endpoint_info));
+    c1.send(0, tagged(9));
+    auto m = c1.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(status_of(m->packet), stream_status::endpoint_info);
+    m = c1.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->packet.words[1], 9u);
+    m = c2.receive();  // the other connection sees the looped message only
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->packet.words[1], 9u);
+    EXPECT_EQ(r.set_discovery_replies(2, nullptr), umpd::service::make_error_code(umpd::service::service_errc::not_found));
 }
 
 }  // namespace

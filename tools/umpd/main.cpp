@@ -11,6 +11,7 @@
 
 #include "umpd/ipc/control.hpp"
 #include "umpd/service/config.hpp"
+#include "umpd/service/midi1_ports.hpp"
 #include "umpd/service/server.hpp"
 
 #ifndef UMPD_VERSION
@@ -82,6 +83,8 @@ int main(int argc, char** argv) try {
     if (no_config && config_given) return usage_error("--config and --no-config exclude each other");
     if (options.runtime_dir.empty()) options.runtime_dir = umpd::ipc::default_runtime_dir();
     if (!no_config && !config_given) options.config_path = umpd::service::default_config_path();
+    // Port numbers persist with the settings; --no-config keeps them in memory only.
+    if (!no_config) options.state_path = umpd::service::default_state_path();
 
     // Before any thread exists, so that every thread inherits the mask and these
     // signals reach the control loop through its signalfd.

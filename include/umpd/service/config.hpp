@@ -15,6 +15,8 @@
 #include <system_error>
 #include <vector>
 
+#include "umpd/naming/name_table.hpp"
+#include "umpd/naming/port.hpp"
 #include "umpd/service/registry.hpp"
 
 namespace umpd::service {
@@ -39,6 +41,7 @@ struct port_config {
     std::string name;
     ump_protocol protocol = ump_protocol::midi2;
     std::uint32_t number = 0;  // 0: the next free number
+    std::vector<function_block_declaration> function_blocks{};  // [[devices.ports.function_blocks]]
     friend bool operator==(const port_config&, const port_config&) = default;
 };
 
@@ -58,10 +61,38 @@ struct loopback_config {
     friend bool operator==(const loopback_config&, const loopback_config&) = default;
 };
 
+// The user's naming settings for one endpoint ([[naming.endpoints]]), matched by the
+// most specific stable identity available: the product instance id when the endpoint
+// declares one, else the device name and port number.
+struct endpoint_naming_config {
+    std::string product_instance_id;
+    std::string device;
+    std::uint32_t port = 0;
+    naming::naming_approach approach = naming::naming_approach::default_approach;
+    struct custom_name {
+        std::uint8_t group_index = 0;  // 0..15
+        naming::port_direction direction = naming::port_direction::source;
+        std::string name;
+        friend bool operator==(const custom_name&, const custom_name&) = default;
+    };
+    std::vector<custom_name> custom_names;  // no two with the same group and direction
+    friend bool operator==(const endpoint_naming_config&, const endpoint_naming_config&) = default;
+};
+
+// The key endpoint_naming_config entries are matched by: "piid:<id>" or "port:<device>/<n>".
+[[nodiscard]] std::string naming_key(const endpoint_naming_config& e);
+
+struct naming_config {
+    naming::global_naming global = naming::global_naming::automatic;  // [naming] default
+    std::vector<endpoint_naming_config> endpoints;                    // sorted by naming_key
+    friend bool operator==(const naming_config&, const naming_config&) = default;
+};
+
 struct config {
     limits_config limits;
     std::vector<device_config> devices;
     std::vector<loopback_config> loopbacks;
+    naming_config naming{};
     friend bool operator==(const config&, const config&) = default;
 };
 

@@ -21,6 +21,7 @@
 #include <system_error>
 #include <vector>
 
+#include "umpd/service/endpoint_model.hpp"
 #include "umpd/service/router.hpp"
 
 namespace umpd::service {
@@ -62,6 +63,9 @@ struct endpoint {
     endpoint_behaviour behaviour = endpoint_behaviour::loopback;
     std::string kind;           // "port", "loopback", "loopback-a", "loopback-b", "diagnostics"
     endpoint_handle peer = 0;   // pairs: the other endpoint
+    // What it declares in UMP (issue #4). Virtual endpoints: their name and protocol
+    // follow renames and protocol changes; app-owned: what the application declared.
+    endpoint_declaration declared{};
 };
 
 struct device {
@@ -83,6 +87,7 @@ struct port_spec {
     std::string name;
     ump_protocol protocol = ump_protocol::midi2;
     std::uint32_t number = 0;
+    std::optional<endpoint_declaration> declared{};  // absent: default_declaration(name, protocol)
 };
 
 struct device_spec {
@@ -150,6 +155,12 @@ public:
     [[nodiscard]] std::error_code set_port_protocol(endpoint_handle e, ump_protocol p);
     [[nodiscard]] std::error_code rename_device(device_handle d, std::string name);
     [[nodiscard]] std::error_code set_device_info(device_handle d, std::string manufacturer, std::string model);
+    // What an endpoint declares. Not a configuration change (I/O is untouched):
+    // endpoint_changed is announced. set_function_blocks: only for endpoints that are
+    // not app-owned (their application declares them); invalid_argument when the
+    // blocks are invalid (validate()).
+    [[nodiscard]] std::error_code set_function_blocks(endpoint_handle e, std::vector<function_block_declaration> blocks);
+    [[nodiscard]] std::error_code set_declaration(endpoint_handle e, endpoint_declaration d);
     // Offline stops I/O on the device; online restarts it.
     [[nodiscard]] std::error_code set_offline(device_handle d, bool offline);
 
@@ -173,6 +184,7 @@ public:
 
 private:
     device* mutable_device(device_handle d);
+    endpoint* mutable_endpoint(endpoint_handle e, device** dev);
     std::error_code add_port_locked(device& dev, const port_spec& spec, endpoint_handle* out);
     std::error_code add_router_endpoints(const device& dev, const std::vector<endpoint_handle>& which);
     void emit(registry_event::kind k, std::string device_id, std::string endpoint_id = {});

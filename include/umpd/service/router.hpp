@@ -78,10 +78,11 @@ struct router_counters {
     std::uint64_t scheduled_discarded = 0; // scheduled messages dropped by remove_endpoint
 };
 
-// What umpd answers, on an app_owned endpoint's behalf, to a client's UMP Endpoint
-// Discovery (stream status 0x000) and Function Block Discovery (0x010): the packet
-// sequences declared when the application published the device, prebuilt on the
-// control thread (service/app_device.hpp builds them) so the router only copies.
+// What umpd answers, on an endpoint's behalf, to a client's UMP Endpoint Discovery
+// (stream status 0x000) and Function Block Discovery (0x010): the packet sequences the
+// endpoint declares (umpd's virtual and loopback endpoints; app-owned ones that declared
+// at publish), prebuilt on the control thread (service/app_device.hpp builds them) so
+// the router only copies.
 // An empty sequence means "not declared": that filter bit gets no reply.
 struct discovery_replies {
     std::vector<core::packet> endpoint_info;         // filter bit discover_endpoint_info
@@ -145,11 +146,12 @@ public:
     // was removed.
     [[nodiscard]] std::error_code remove_connection(connection_handle c);
 
-    // Makes the router answer discovery on app_owned endpoint `e` itself: a client's
+    // Makes the router answer discovery on endpoint `e` itself (any behaviour): a client's
     // Endpoint Discovery or Function Block Discovery (complete packets of message type
     // 0xF) gets the matching packets of `replies`, honouring the request's filter and
     // block number, written to that client's connection only (stamped with the time
-    // read, ahead of any of its scheduled messages), and is not passed to the owner.
+    // read, ahead of any of its scheduled messages), and is neither delivered (looped
+    // back, passed to a peer) nor passed to an app_owned endpoint's owner.
     // Null: no more answering (discovery goes to the owner like any message). The
     // previous replies are freed on the calling thread after the router let go.
     [[nodiscard]] std::error_code set_discovery_replies(endpoint_handle e,

@@ -18,6 +18,7 @@ struct server_options {
     std::string runtime_dir;   // created 0700 if missing
     std::string config_path;   // empty: no config file (embedded default, nothing saved)
     std::string version;       // "0.1.0", reported by hello and status
+    std::string state_path;    // port numbers (ports.toml); empty: kept in memory only
 };
 
 class server {

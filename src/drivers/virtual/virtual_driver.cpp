@@ -21,6 +21,16 @@ std::vector<std::uint32_t> effective_numbers(const std::vector<port_config>& por
     return out;
 }
 
+// A configured port: its declaration carries the configured function blocks.
+port_spec spec_of(const port_config& p, std::uint32_t number) {
+    port_spec spec{p.name, p.protocol, number, std::nullopt};
+    endpoint_declaration d =
+        default_declaration(p.name.empty() ? "Port " + std::to_string(number) : p.name, p.protocol == ump_protocol::midi2);
+    d.function_blocks = p.function_blocks;
+    spec.declared = std::move(d);
+    return spec;
+}
+
 device_spec loopback_spec(const loopback_config& lb) {
     device_spec spec;
     spec.driver = std::string(virtual_driver::driver_name);
@@ -29,16 +39,16 @@ device_spec loopback_spec(const loopback_config& lb) {
     switch (lb.kind) {
         case device_kind::loopback_midi1:
             spec.model = "MIDI 1.0 Loopback";
-            spec.ports.push_back({lb.name, ump_protocol::midi1, 1});
+            spec.ports.push_back({lb.name, ump_protocol::midi1, 1, std::nullopt});
             break;
         case device_kind::loopback_pair:
             spec.model = "Loopback Pair";
-            spec.ports.push_back({lb.name, ump_protocol::midi2, 1});
-            spec.ports.push_back({lb.name_b.empty() ? lb.name + " B" : lb.name_b, ump_protocol::midi2, 2});
+            spec.ports.push_back({lb.name, ump_protocol::midi2, 1, std::nullopt});
+            spec.ports.push_back({lb.name_b.empty() ? lb.name + " B" : lb.name_b, ump_protocol::midi2, 2, std::nullopt});
             break;
         case device_kind::loopback_diagnostics:
             spec.model = "Diagnostics Loopback";
-            spec.ports.push_back({lb.name, ump_protocol::midi2, 1});
+            spec.ports.push_back({lb.name, ump_protocol::midi2, 1, std::nullopt});
             break;
         case device_kind::ports: break;
     }
@@ -80,7 +90,7 @@ std::error_code virtual_driver::add_configured_device(const device_config& d) {
     spec.offline = d.offline;
     const auto numbers = effective_numbers(d.ports);
     for (std::size_t i = 0; i < d.ports.size(); ++i)
-        spec.ports.push_back({d.ports[i].name, d.ports[i].protocol, numbers[i]});
+        spec.ports.push_back(spec_of(d.ports[i], numbers[i]));
     return registry_.add_device(spec);
 }
 
@@ -115,7 +125,7 @@ std::error_code virtual_driver::reconcile_device(const device& existing, const d
         auto it = std::find_if(now->endpoints.begin(), now->endpoints.end(),
                                [&](const endpoint& ep) { return ep.port_number == numbers[i]; });
         if (it == now->endpoints.end()) {
-            note(registry_.add_port(h, {p.name, p.protocol, numbers[i]}));
+            note(registry_.add_port(h, spec_of(p, numbers[i])));
             continue;
         }
         const endpoint_handle e = it->handle;
@@ -123,6 +133,8 @@ std::error_code virtual_driver::reconcile_device(const device& existing, const d
         if (it->name != wanted_name) note(registry_.rename_port(e, wanted_name));
         if (const endpoint* ep = registry_.endpoint_by_handle(e); ep && ep->protocol != p.protocol)
             note(registry_.set_port_protocol(e, p.protocol));
+        if (const endpoint* ep = registry_.endpoint_by_handle(e); ep && ep->declared.function_blocks != p.function_blocks)
+            note(registry_.set_function_blocks(e, p.function_blocks));
     }
     note(registry_.set_device_info(h, want.manufacturer, want.model));
     note(registry_.set_offline(h, want.offline));
@@ -188,7 +200,8 @@ config virtual_driver::snapshot(const limits_config& limits) const {
         dc.manufacturer = d.manufacturer;
         dc.model = d.model;
         dc.offline = d.offline;
-        for (const auto& ep : d.endpoints) dc.ports.push_back({ep.name, ep.protocol, ep.port_number});
+        for (const auto& ep : d.endpoints)
+            dc.ports.push_back({ep.name, ep.protocol, ep.port_number, ep.declared.function_blocks});
         c.devices.push_back(std::move(dc));
     }
     return c;
