@@ -7,6 +7,7 @@
 #include <vector>
 #include <exception>
 #include <new>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -404,6 +405,113 @@ void umpd_unpublish_device(umpd_published_device* d) {
         // Nothing to report to: the device goes away with the client at the latest.
     }
     delete d;
+}
+
+}  // extern "C"
+
+namespace {
+
+void copy_port(const midi1_port& p, umpd_midi1_port& o) {
+    o.number = p.number;
+    o.direction = p.direction == port_direction::in ? UMPD_PORT_IN : UMPD_PORT_OUT;
+    o.group = p.group;
+    copy_text(o.name, sizeof o.name, p.name);
+    copy_text(o.custom, sizeof o.custom, p.custom);
+    copy_text(o.legacy, sizeof o.legacy, p.legacy);
+    copy_text(o.new_style, sizeof o.new_style, p.new_style);
+    copy_text(o.endpoint, sizeof o.endpoint, p.endpoint);
+    copy_text(o.endpoint_name, sizeof o.endpoint_name, p.endpoint_name);
+}
+
+// UMPD_PORT_ANY, IN or OUT; false for anything else.
+bool c_direction(int d, std::optional<port_direction>& out) {
+    if (d == UMPD_PORT_ANY) out.reset();
+    else if (d == UMPD_PORT_IN) out = port_direction::in;
+    else if (d == UMPD_PORT_OUT) out = port_direction::out;
+    else return false;
+    return true;
+}
+
+int copy_ports(const std::vector<midi1_port>& ports, umpd_midi1_port* out, std::size_t capacity, std::size_t* count) {
+    if (count != nullptr) *count = ports.size();
+    for (std::size_t i = 0; i < ports.size() && i < capacity; ++i) copy_port(ports[i], out[i]);
+    return ok();
+}
+
+}  // namespace
+
+extern "C" {
+
+int umpd_find_ports(umpd_client* c, const char* name, int legacy_only, int direction, umpd_midi1_port* out,
+                    size_t capacity, size_t* count) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (name == nullptr) return null_argument("name");
+        if (out == nullptr && capacity > 0) return null_argument("out");
+        std::optional<port_direction> d;
+        if (!c_direction(direction, d)) return fail(errc::invalid_argument, "direction must be UMPD_PORT_ANY, _IN or _OUT");
+        auto r = c->c.find_ports(name, legacy_only != 0, d);
+        if (!r) return fail(r.error());
+        return copy_ports(*r, out, capacity, count);
+    });
+}
+
+int umpd_port_by_number(umpd_client* c, uint32_t number, int direction, umpd_midi1_port* out) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (out == nullptr) return null_argument("out");
+        if (direction != UMPD_PORT_IN && direction != UMPD_PORT_OUT)
+            return fail(errc::invalid_argument, "direction must be UMPD_PORT_IN or UMPD_PORT_OUT");
+        auto r = c->c.port_by_number(number, direction == UMPD_PORT_IN ? port_direction::in : port_direction::out);
+        if (!r) return fail(r.error());
+        copy_port(*r, *out);
+        return ok();
+    });
+}
+
+int umpd_ports_of(umpd_client* c, const char* endpoint, int group, int direction, umpd_midi1_port* out,
+                  size_t capacity, size_t* count) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (endpoint == nullptr) return null_argument("endpoint");
+        if (out == nullptr && capacity > 0) return null_argument("out");
+        if (group < -1 || group > 15) return fail(errc::invalid_argument, "group must be -1 (any) or 0..15");
+        std::optional<port_direction> d;
+        if (!c_direction(direction, d)) return fail(errc::invalid_argument, "direction must be UMPD_PORT_ANY, _IN or _OUT");
+        std::optional<std::uint8_t> g;
+        if (group >= 0) g = static_cast<std::uint8_t>(group);
+        auto r = c->c.ports_of(endpoint, g, d);
+        if (!r) return fail(r.error());
+        return copy_ports(*r, out, capacity, count);
+    });
+}
+
+int umpd_rename_port(umpd_client* c, const char* endpoint, int group, int direction, const char* name) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (endpoint == nullptr) return null_argument("endpoint");
+        if (group < 0 || group > 15) return fail(errc::invalid_argument, "group must be 0..15");
+        if (direction != UMPD_PORT_IN && direction != UMPD_PORT_OUT)
+            return fail(errc::invalid_argument, "direction must be UMPD_PORT_IN or UMPD_PORT_OUT");
+        auto r = c->c.rename_port(endpoint, static_cast<std::uint8_t>(group),
+                                  direction == UMPD_PORT_IN ? port_direction::in : port_direction::out,
+                                  name != nullptr ? name : "");
+        if (!r) return fail(r.error());
+        return ok();
+    });
+}
+
+int umpd_endpoint_info_json(umpd_client* c, const char* endpoint, char** out) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (endpoint == nullptr) return null_argument("endpoint");
+        if (out == nullptr) return null_argument("out_json");
+        *out = nullptr;
+        auto r = c->c.endpoint_details(endpoint);
+        if (!r) return fail(r.error());
+        *out = duplicate(r->json);
+        return ok();
+    });
 }
 
 }  // extern "C"

@@ -111,6 +111,7 @@ result<endpoint_info> client::add_port(std::string_view device, std::string_view
     if (!protocol.empty()) f["protocol"] = std::string(protocol);
     auto r = s_->request("add_port", std::move(f));
     if (!r) return r.error();
+    ports_may_have_changed();
     // The result is the endpoint object (or an object holding it).
     if (const auto e = r->result.find("endpoint"); e != r->result.end() && e->is_object()) return parse_endpoint(*e);
     return parse_endpoint(r->result);
@@ -122,6 +123,7 @@ result<void> client::remove_port(std::string_view endpoint) {
     if (!e) return e.error();
     auto r = s_->request("remove_port", json{{"endpoint", *e}});
     if (!r) return r.error();
+    ports_may_have_changed();
     return {};
 }
 
@@ -131,6 +133,7 @@ result<device_info> client::set_offline(std::string_view device, bool offline) {
     if (!d) return d.error();
     auto r = s_->request("set_offline", json{{"device", *d}, {"offline", offline}});
     if (!r) return r.error();
+    ports_may_have_changed();
     if (const auto x = r->result.find("device"); x != r->result.end() && x->is_object()) return parse_device(*x);
     return parse_device(r->result);
 }
@@ -155,6 +158,7 @@ result<renamed_object> client::rename(std::string_view device_or_endpoint, std::
     }
     auto r = s_->request("rename", std::move(f));
     if (!r) return r.error();
+    ports_may_have_changed();
     const json* obj = &r->result;
     for (const char* key : {"endpoint", "device"})
         if (const auto x = r->result.find(key); x != r->result.end() && x->is_object()) obj = &*x;
@@ -172,6 +176,7 @@ result<device_info> client::create_loopback(loopback_kind kind, std::string_view
     else if (!name_b.empty()) return make_error(errc::invalid_argument, "only a loopback pair takes a second name");
     auto r = s_->request("create_loopback", std::move(f));
     if (!r) return r.error();
+    ports_may_have_changed();
     if (const auto x = r->result.find("device"); x != r->result.end() && x->is_object()) return parse_device(*x);
     return parse_device(r->result);
 }
@@ -182,6 +187,7 @@ result<void> client::remove_loopback(std::string_view device) {
     if (!d) return d.error();
     auto r = s_->request("remove_loopback", json{{"device", *d}});
     if (!r) return r.error();
+    ports_may_have_changed();
     return {};
 }
 
@@ -199,6 +205,7 @@ result<void> client::reload_config() {
     UMPD_CLIENT_REQUIRE_SESSION();
     auto r = s_->request("reload_config", json::object());
     if (!r) return r.error();
+    ports_may_have_changed();
     return {};
 }
 
@@ -299,6 +306,7 @@ result<published_device> client::publish(const std::string& request_json, std::v
     json fields = json::parse(request_json);  // our own dump: valid
     auto r = s_->request("publish_device", fields);
     if (!r) return r.error();
+    ports_may_have_changed();
     published_device d;
     d.s_ = s_;
     d.info_ = parse_device(r->result);

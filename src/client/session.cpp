@@ -108,8 +108,10 @@ result<reply> session::inline_request(int fd, const std::string& op, json fields
         json j = json::parse(text, nullptr, false);
         if (j.is_discarded() || !j.is_object()) continue;
         if (j.contains("event")) {
+            event e = parse_event(j, std::move(text));
+            cache_.on_event(e);  // at once: delivery waits for the control thread
             std::lock_guard l(mu_);
-            local_events_.push_back(parse_event(j, std::move(text)));
+            local_events_.push_back(std::move(e));
             continue;
         }
         const auto rid = j.find("id");
@@ -412,6 +414,7 @@ result<void> session::unpublish(std::uint64_t token) {
     }
     auto r = request("unpublish_device", json{{"device", id}});
     if (!r) return r.error();
+    cache_.invalidate();
     return {};
 }
 
@@ -440,10 +443,39 @@ void session::swap_path(connection_state& st, data_path p) {
     arm_or_signal(st);
 }
 
+namespace {
+
+// Events umpd sends only to subscribed sockets (data_error and endpoint_opened/closed
+// come unasked).
+bool is_broadcast(const event& e) noexcept {
+    if (e.json.empty()) return false;  // the client's own
+    switch (e.what) {
+    case event::kind::endpoint_added:
+    case event::kind::endpoint_removed:
+    case event::kind::endpoint_changed:
+    case event::kind::device_added:
+    case event::kind::device_changed:
+    case event::kind::device_removed:
+    case event::kind::configuration_change:
+    case event::kind::ports_changed:
+    case event::kind::unknown:
+        return true;
+    default:
+        return false;
+    }
+}
+
+}  // namespace
+
 void session::deliver_event(event e) {
+    // First the cache, so that the application's callback (and any reply read after
+    // this event) finds it dropped.
+    cache_.on_event(e);
     event_callback cb;
     {
         std::lock_guard l(mu_);
+        // Only the cache asked for these: the application sees what it saw before.
+        if (!app_subscribed_ && cache_subscribed_ && is_broadcast(e)) return;
         cb = on_event_;
         if (e.what == event::kind::endpoint_opened || e.what == event::kind::endpoint_closed) {
             for (const auto& p : publications_)
@@ -489,7 +521,32 @@ result<void> session::subscribe(event_callback cb) {
     if (!r) return r.error();
     std::lock_guard l(mu_);
     subscribed_ = true;
+    app_subscribed_ = true;
     return {};
+}
+
+bool session::ensure_cache_subscription() {
+    {
+        std::lock_guard l(mu_);
+        if (subscribed_) return true;
+        // Set before the request: events that follow its reply must already be filtered.
+        cache_subscribed_ = true;
+    }
+    if (!request("subscribe", json::object())) return false;
+    std::lock_guard l(mu_);
+    subscribed_ = true;
+    return true;
+}
+
+result<std::shared_ptr<const port_catalog>> session::catalog() {
+    const bool keep = ensure_cache_subscription();
+    return cache_.get(
+        [this]() -> result<std::vector<midi1_port>> {
+            auto r = request("ports", json::object());
+            if (!r) return r.error();
+            return parse_ports_json(r->result.dump());
+        },
+        keep);
 }
 
 bool session::next_event(event& out, std::chrono::milliseconds timeout) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "umpd/client/client.hpp"
+#include "umpd/client/port_cache.hpp"
 #include "umpd/ipc/fd.hpp"
 #include "umpd/ipc/shm.hpp"
 
@@ -113,6 +114,11 @@ public:
     // Delivers an event on the control thread (callback) or to the queue.
     void post_event(event e);
 
+    // The lookup cache's catalog (fetched with op `ports` when there is none). Subscribes
+    // the socket on first use so that events keep the cache fresh. Any thread.
+    [[nodiscard]] result<std::shared_ptr<const port_catalog>> catalog();
+    port_cache& lookup_cache() noexcept { return cache_; }
+
     const options opts;
     const std::string runtime_dir;
     [[nodiscard]] server_info server() const;
@@ -134,6 +140,8 @@ private:
     bool try_reconnect();
     void dispatch_local_events();
     void deliver_event(event e);
+    [[nodiscard]] bool ensure_cache_subscription();
+    port_cache cache_;
     void swap_path(connection_state& st, data_path p);
     void kick() noexcept;
 
@@ -153,7 +161,9 @@ private:
     std::optional<std::string> reply_text_;
     std::vector<ipc::unique_fd> reply_fds_;
     bool stopping_ = false;
-    bool subscribed_ = false;
+    bool subscribed_ = false;          // the socket is subscribed (for the application or the cache)
+    bool app_subscribed_ = false;      // the application called subscribe()
+    bool cache_subscribed_ = false;    // the cache subscribed the socket
     event_callback on_event_;
     std::deque<event> events_;         // for next_event()
     std::condition_variable events_cv_;

@@ -34,6 +34,10 @@ const verb verbs[] = {
     {"service", "install: write and enable the systemd user unit", umpctl::service_verb, &umpctl::service_help},
     {"bench", "latency | throughput of umpd, next to the bare floor", umpctl::bench_verb, &umpctl::bench_help},
     {"names", "preview: the MIDI 1.0 name table umpd would build for a device", umpctl::names_verb, &umpctl::names_help},
+    {"ports", "MIDI 1.0 ports: list | find NAME | rename", umpctl::ports_verb, &umpctl::ports_help},
+    {"endpoint", "info | naming | function-blocks of an endpoint", umpctl::endpoint_verb, &umpctl::endpoint_help},
+    {"naming", "default [automatic|classic|new-style]: the global naming", umpctl::naming_verb,
+     &umpctl::naming_help},
 };
 
 void print_usage(std::ostream& out) {

@@ -24,6 +24,13 @@ int play_notes_verb(const verb_args& args);
 int service_verb(const verb_args& args);
 int bench_verb(const verb_args& args);
 int names_verb(const verb_args& args);  extern const char* const names_help;  // names_verb.cpp
+// MIDI 1.0 ports, endpoint declarations and naming (ports_verbs.cpp).
+int ports_verb(const verb_args& args);
+int endpoint_verb(const verb_args& args);
+int naming_verb(const verb_args& args);
+extern const char* const ports_help;
+extern const char* const endpoint_help;
+extern const char* const naming_help;
 
 // The --help text of each verb.
 extern const char* const decode_help;

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "umpd/client/ports.hpp"
 #include "umpd/client/result.hpp"
 #include "umpd/core/packet.hpp"
 #include "umpd/ipc/ring.hpp"
@@ -125,6 +126,7 @@ struct event {
         connection_lost,  // a connection could not be re-opened after a reconnect (id: its endpoint)
         endpoint_opened,  // app-owned devices, to their application only: a client opened one of
         endpoint_closed,  //   its endpoints (id), or closed it; connection: that client's; count: clients now
+        ports_changed,    // an endpoint's MIDI 1.0 ports, names or numbers changed (id; ports: all of them now)
         unknown,          // an event this SDK does not know (see json)
     };
     kind what = kind::unknown;
@@ -136,6 +138,7 @@ struct event {
     std::string error_kind;        // data_error: "malformed", "schedule_too_far", "schedule_full", "ring_full"
     std::uint64_t count = 0;       // data_error; endpoint_opened/closed: clients using the endpoint now
     std::string message;  // disconnected / connection_lost: why
+    std::vector<midi1_port> ports;  // ports_changed: the endpoint's ports now
     std::string json;     // the event as umpd sent it (empty for the client's own events)
 };
 [[nodiscard]] std::string_view to_string(event::kind k) noexcept;
@@ -370,6 +373,49 @@ public:
     // Opens a connection to an endpoint (id or unique name).
     [[nodiscard]] result<connection> open(std::string_view endpoint, open_options o = {});
 
+    // ---- MIDI 1.0 ports and their names (docs/protocol.md, docs/naming.md) ----
+    //
+    // The lookups (ports, find_ports, port_by_number, ports_of) are answered from a
+    // cache: the first one fetches umpd's full port list once and indexes it here. To
+    // hear about changes the client subscribes to umpd's events by itself on first use
+    // (the application's own subscribe() and its events are unaffected: without it, the
+    // application still gets none of umpd's broadcast events). The cache is dropped on
+    // ports_changed, endpoint_added / removed / changed, disconnected and reconnected,
+    // so it is never stale: umpd sends the events of a change before its reply to the
+    // request that made it, and the client reads its socket in order, so a lookup made
+    // after any change call returns (from this client or, once its event has arrived,
+    // from another) sees the new state. This client's own change calls also drop it.
+    // A lookup fetches and is not cached when the subscription failed.
+
+    // Every port, or those matching the filter (group 0-15).
+    [[nodiscard]] result<std::vector<midi1_port>> ports(const port_filter& filter = {});
+    // Ports with this name (any style; legacy_only: the legacy-compatible name only),
+    // in either direction or the one given: zero, one or several.
+    [[nodiscard]] result<std::vector<midi1_port>> find_ports(std::string_view name, bool legacy_only = false,
+                                                             std::optional<port_direction> direction = std::nullopt);
+    // errc::not_found when no port has that number in that direction.
+    [[nodiscard]] result<midi1_port> port_by_number(std::uint32_t number, port_direction direction);
+    // An endpoint's ports (id or unique name), optionally one group (0-15) / direction.
+    // errc::not_found when umpd has no such endpoint; an endpoint without MIDI 1.0 ports
+    // ("UMP only") gives an empty list.
+    [[nodiscard]] result<std::vector<midi1_port>> ports_of(std::string_view endpoint,
+                                                           std::optional<std::uint8_t> group = std::nullopt,
+                                                           std::optional<port_direction> direction = std::nullopt);
+    // Sets (or with an empty name clears) the custom name of one port (group 0-15).
+    [[nodiscard]] result<midi1_port> rename_port(std::string_view endpoint, std::uint8_t group,
+                                                 port_direction direction, std::string_view name);
+    // The endpoint's naming approach; returns its ports as renamed.
+    [[nodiscard]] result<std::vector<midi1_port>> set_naming(std::string_view endpoint, endpoint_naming approach);
+    [[nodiscard]] result<void> set_global_naming(global_naming naming);
+    [[nodiscard]] result<global_naming> get_global_naming();
+    // Everything the endpoint declared (op endpoint_info; named so because endpoint_info
+    // is the SDK's type for the endpoint object).
+    [[nodiscard]] result<endpoint_declaration> endpoint_details(std::string_view endpoint);
+    // Replaces a virtual endpoint's declared function blocks (first_group 1-16 as in
+    // publish_device); returns the endpoint's declaration after the change.
+    [[nodiscard]] result<endpoint_declaration> set_function_blocks(std::string_view endpoint,
+                                                                   const std::vector<function_block_spec>& blocks);
+
     // Any operation: `fields_json` is a JSON object of request fields ("{}" or empty for
     // none); returns umpd's `result` object as JSON text. For tools and new operations.
     [[nodiscard]] result<std::string> call(std::string_view op, std::string_view fields_json = {});
@@ -378,6 +424,7 @@ private:
     explicit client(std::shared_ptr<detail::session> s) noexcept;
     [[nodiscard]] result<published_device> publish(const std::string& request_json, std::vector<open_options> io,
                                                    event_callback on_event);
+    void ports_may_have_changed() noexcept;  // drops the lookup cache after our own change calls
     std::shared_ptr<detail::session> s_;
 };
 

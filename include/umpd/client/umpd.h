@@ -144,6 +144,37 @@ umpd_connection* umpd_published_device_port(umpd_published_device* device, size_
 /* Unpublishes the device, closes its ports' connections and frees it. NULL is fine. */
 void umpd_unpublish_device(umpd_published_device* device);
 
+/* MIDI 1.0 ports (docs/protocol.md; names: docs/naming.md). The lookups are answered
+ * from the client's cache, which umpd's change events keep fresh (see client.hpp). */
+enum umpd_port_direction { UMPD_PORT_ANY = -1, UMPD_PORT_IN = 0, UMPD_PORT_OUT = 1 };
+
+typedef struct umpd_midi1_port {
+    uint32_t number;   /* per direction, stable */
+    int direction;     /* UMPD_PORT_IN (the endpoint's source) or UMPD_PORT_OUT (its destination) */
+    int group;         /* 0..15 (people read 1..16) */
+    char name[128];    /* the name shown (at most 31 characters, UTF-8) */
+    char custom[128];  /* empty: no custom name */
+    char legacy[128];
+    char new_style[128];
+    char endpoint[256];      /* endpoint id */
+    char endpoint_name[256];
+} umpd_midi1_port;
+
+/* Ports with this name (any style; legacy_only != 0: the legacy-compatible name only),
+ * direction UMPD_PORT_ANY or one. Fills up to capacity; *count receives how many match
+ * (0 is success). */
+int umpd_find_ports(umpd_client* client, const char* name, int legacy_only, int direction, umpd_midi1_port* out,
+                    size_t capacity, size_t* count);
+/* UMPD_ERR_NOT_FOUND when no port has that number in that direction. */
+int umpd_port_by_number(umpd_client* client, uint32_t number, int direction, umpd_midi1_port* out);
+/* An endpoint's ports (id or unique name); group -1 or 0..15, direction UMPD_PORT_ANY or one. */
+int umpd_ports_of(umpd_client* client, const char* endpoint, int group, int direction, umpd_midi1_port* out,
+                  size_t capacity, size_t* count);
+/* Sets the custom name of one port (group 0..15); "" or NULL clears it. */
+int umpd_rename_port(umpd_client* client, const char* endpoint, int group, int direction, const char* name);
+/* Everything the endpoint declared (the endpoint_info result, JSON); free with umpd_free_string. */
+int umpd_endpoint_info_json(umpd_client* client, const char* endpoint, char** out_json);
+
 #ifdef __cplusplus
 }
 #endif
