@@ -128,7 +128,7 @@ limits_config parse_limits(const toml::table& root) {
     if (!t) throw bad_field{line_of(*n), "limits", "expected a table ([limits]), got " + type_name(*n)};
     check_keys(*t, "limits.",
                {"to_service_words", "to_client_words", "max_ring_words", "max_schedule_ahead_ms", "schedule_capacity",
-                "spin_us", "max_ports_per_device", "max_endpoints", "max_connections"});
+                "spin_us", "max_ports_per_device", "max_endpoints", "max_connections", "discovery_timeout_ms"});
     constexpr std::int64_t ceiling = ring_words_ceiling;
     l.max_ring_words = static_cast<std::uint32_t>(
         get_int(*t, "max_ring_words", "limits.max_ring_words", min_ring_words, ceiling, l.max_ring_words, true));
@@ -150,6 +150,8 @@ limits_config parse_limits(const toml::table& root) {
         static_cast<std::uint32_t>(get_int(*t, "max_endpoints", "limits.max_endpoints", 1, 1 << 20, l.max_endpoints));
     l.max_connections = static_cast<std::uint32_t>(
         get_int(*t, "max_connections", "limits.max_connections", 1, 1 << 20, l.max_connections));
+    l.discovery_timeout = std::chrono::milliseconds(
+        get_int(*t, "discovery_timeout_ms", "limits.discovery_timeout_ms", 10, 60'000, l.discovery_timeout.count()));
     return l;
 }
 
@@ -432,6 +434,7 @@ std::string format_config(const config& c) {
     o << "max_ports_per_device = " << l.max_ports_per_device << "\n";
     o << "max_endpoints = " << l.max_endpoints << "\n";
     o << "max_connections = " << l.max_connections << "\n";
+    o << "discovery_timeout_ms = " << l.discovery_timeout.count() << "\n";
     for (const auto& d : c.devices) {
         o << "\n[[devices]]\n";
         o << "name = " << quoted(d.name) << "\n";

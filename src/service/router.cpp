@@ -74,6 +74,7 @@ struct endpoint_state {
     endpoint_state* peer = nullptr;
     connection_state* owner = nullptr;
     const discovery_replies* discovery = nullptr;  // answered here: not delivered (nor passed to an owner)
+    bool capture = false;  // the owner's stream notifications go to the control thread (capture_stream)
     connection_state* first = nullptr;  // connections open on this endpoint
     endpoint_state* next = nullptr;     // all endpoints
     endpoint_state* prev = nullptr;
@@ -157,7 +158,8 @@ std::error_code errno_code() noexcept { return {errno, std::system_category()}; 
 struct router::impl {
     struct command {
         enum class kind : std::uint8_t {
-            add_endpoint, remove_endpoint, add_connection, remove_connection, stop_io, start_io, set_discovery
+            add_endpoint, remove_endpoint, add_connection, remove_connection, stop_io, start_io, set_discovery,
+            set_capture, inject
         };
         kind what = kind::add_endpoint;
         endpoint_state* endpoint = nullptr;
@@ -165,10 +167,15 @@ struct router::impl {
         connection_state* connection = nullptr;
         device_handle device = 0;
         const discovery_replies* replies = nullptr;  // set_discovery
+        bool flag = false;                           // set_capture
+        const core::packet* packets = nullptr;       // inject: owned by the waiting caller
+        std::size_t packet_count = 0;
+        std::size_t* written = nullptr;              // inject: how many fitted
     };
 
     explicit impl(router_limits l)
         : limits(l),
+          captured(std::make_unique<captured_packet[]>(router::capture_capacity)),
           sched(l.schedule_capacity),
           parked(std::make_unique<scheduled_message[]>(l.schedule_capacity)),
           active(l.max_connections, nullptr),
@@ -213,6 +220,13 @@ struct router::impl {
     std::atomic<std::uint32_t> completed{0};   // commands applied (futex word)
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> errors_pending{false};
+    // Captured stream messages: single producer (the router), single consumer (the
+    // control thread, under control_mutex); indexes grow forever, slot = index % capacity.
+    std::unique_ptr<captured_packet[]> captured;
+    std::atomic<std::uint64_t> captured_head{0};  // written by the router
+    std::atomic<std::uint64_t> captured_tail{0};  // written by the control thread
+    std::atomic<bool> captured_pending{false};
+    std::atomic<std::uint64_t> captured_dropped{0};
 
     std::atomic<std::uint64_t> messages_routed{0};
     std::atomic<std::uint64_t> dropped_full{0};
@@ -330,6 +344,26 @@ struct router::impl {
         case command::kind::set_discovery:
             c.endpoint->discovery = c.replies;
             break;
+        case command::kind::set_capture:
+            c.endpoint->capture = c.flag;
+            break;
+        case command::kind::inject: {
+            connection_state* k = c.connection;
+            const std::uint64_t now = monotonic_ns();
+            std::size_t n = 0;
+            for (; n < c.packet_count; ++n) {
+                const core::packet& p = c.packets[n];
+                if (k->out.write(now, std::span<const std::uint32_t>(p.words.data(), p.size())) != ipc::write_status::ok)
+                    break;
+            }
+            *c.written = n;
+            if (n != 0 && !k->dirty) {
+                k->dirty = true;
+                dirty[dirty_count++] = k;
+            }
+            publish_dirty();
+            break;
+        }
         case command::kind::stop_io:
             for (endpoint_state* e = first_endpoint; e; e = e->next)
                 if (e->device == c.device) e->io_stopped = true;
@@ -398,6 +432,18 @@ struct router::impl {
     void report(connection_state* k, data_error::kind what) noexcept {
         k->pending_errors[static_cast<std::size_t>(what)].fetch_add(1, std::memory_order_release);
         if (!errors_pending.exchange(true, std::memory_order_acq_rel)) notify.signal();
+    }
+
+    // Queues one of an owner's stream notifications for the control thread.
+    void capture(endpoint_state* e, const core::packet& p) noexcept {
+        const std::uint64_t head = captured_head.load(std::memory_order_relaxed);
+        if (head - captured_tail.load(std::memory_order_acquire) >= router::capture_capacity) {
+            captured_dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        captured[head % router::capture_capacity] = captured_packet{e->handle, p};
+        captured_head.store(head + 1, std::memory_order_release);
+        if (!captured_pending.exchange(true, std::memory_order_acq_rel)) notify.signal();
     }
 
     void write_to(connection_state* k, endpoint_state* from, std::uint64_t stamp, const std::uint32_t* words,
@@ -504,6 +550,12 @@ struct router::impl {
             e->rejected_malformed.fetch_add(1, std::memory_order_relaxed);
             rejected_malformed.fetch_add(1, std::memory_order_relaxed);
             report(k, data_error::kind::malformed);
+            return;
+        }
+        // umpd's own discovery of the endpoint: the owner's answers (and later updates)
+        // go to the control thread at once, whatever their timestamp.
+        if (e->capture && k == e->owner && router::is_captured_stream(p)) {
+            capture(e, p);
             return;
         }
         // Answered at once, whatever its timestamp: discovery is a question about the
@@ -807,6 +859,65 @@ std::error_code router::set_discovery_replies(endpoint_handle e, std::shared_ptr
     return {};
 }
 
+bool router::is_captured_stream(const core::packet& p) noexcept {
+    const auto stream = core::as_stream(p);
+    if (!stream) return false;
+    switch (stream->status()) {
+        case core::stream_status::endpoint_info:
+        case core::stream_status::device_identity:
+        case core::stream_status::endpoint_name:
+        case core::stream_status::product_instance_id:
+        case core::stream_status::stream_configuration_notification:
+        case core::stream_status::function_block_info:
+        case core::stream_status::function_block_name:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::error_code router::capture_stream(endpoint_handle e, bool on) {
+    std::lock_guard lock(impl_->control_mutex);
+    auto it = impl_->endpoints.find(e);
+    if (it == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
+    impl::command c;
+    c.what = impl::command::kind::set_capture;
+    c.endpoint = it->second.get();
+    c.flag = on;
+    impl_->submit(c);
+    return {};
+}
+
+void router::take_captured(const std::function<void(const captured_packet&)>& each) {
+    std::vector<captured_packet> found;
+    {
+        std::lock_guard lock(impl_->control_mutex);
+        // Cleared before reading: a message queued after this signals again.
+        impl_->captured_pending.exchange(false, std::memory_order_acq_rel);
+        const std::uint64_t head = impl_->captured_head.load(std::memory_order_acquire);
+        std::uint64_t tail = impl_->captured_tail.load(std::memory_order_relaxed);
+        for (; tail != head; ++tail) found.push_back(impl_->captured[tail % capture_capacity]);
+        impl_->captured_tail.store(tail, std::memory_order_release);
+    }
+    for (const captured_packet& p : found) each(p);
+}
+
+std::error_code router::inject(connection_handle c, std::span<const core::packet> packets) {
+    std::lock_guard lock(impl_->control_mutex);
+    auto it = impl_->connections.find(c);
+    if (it == impl_->connections.end() || it->second->detached) return make_error_code(service_errc::not_found);
+    if (packets.empty()) return {};
+    std::size_t written = 0;
+    impl::command cmd;
+    cmd.what = impl::command::kind::inject;
+    cmd.connection = it->second.get();
+    cmd.packets = packets.data();
+    cmd.packet_count = packets.size();
+    cmd.written = &written;
+    impl_->submit(cmd);
+    return written == packets.size() ? std::error_code{} : make_error_code(service_errc::limit);
+}
+
 std::error_code router::stop_io(device_handle d) {
     std::lock_guard lock(impl_->control_mutex);
     impl_->stopped_devices.insert(d);
@@ -848,6 +959,7 @@ router_counters router::counters() const {
     out.rejected_schedule = impl_->rejected_schedule.load(std::memory_order_relaxed);
     out.scheduled_now = impl_->scheduled_now.load(std::memory_order_relaxed);
     out.scheduled_discarded = impl_->scheduled_discarded.load(std::memory_order_relaxed);
+    out.captured_dropped = impl_->captured_dropped.load(std::memory_order_relaxed);
     return out;
 }
 

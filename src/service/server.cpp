@@ -7,6 +7,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "umpd/ipc/shm.hpp"
 #include "umpd/service/app_device.hpp"
 #include "umpd/service/config.hpp"
+#include "umpd/service/endpoint_discovery.hpp"
 #include "umpd/service/endpoint_model.hpp"
 #include "umpd/service/midi1_ports.hpp"
 #include "umpd/service/registry.hpp"
@@ -204,6 +206,10 @@ struct server::impl {
     bool stopping = false;
 
     midi1_ports names;           // MIDI 1.0 ports, names, numbers, lookups (issue #4)
+    // App-owned endpoints that declared nothing at publish: umpd discovers them over
+    // their owner connection (endpoint_discovery.hpp); deadlines on a timerfd.
+    std::map<endpoint_handle, std::unique_ptr<endpoint_discovery>> discoveries;
+    ipc::unique_fd discovery_timer;
     std::size_t numbers_saved = 0;  // port-number records in the state file
 
     explicit impl(server_options o) : options(std::move(o)) {}
@@ -359,9 +365,14 @@ struct server::impl {
             message = "signalfd: " + errno_text(errno);
             return false;
         }
+        discovery_timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+        if (!discovery_timer) {
+            message = "timerfd_create: " + errno_text(errno);
+            return false;
+        }
         if (!listen_socket(message)) return false;
         if (!add_to_epoll(listen_fd.get(), message) || !add_to_epoll(signal_fd.get(), message) ||
-            !add_to_epoll(data->notify_fd(), message))
+            !add_to_epoll(data->notify_fd(), message) || !add_to_epoll(discovery_timer.get(), message))
             return false;
         log_line("listening on %s", socket_path.c_str());
         return true;
@@ -382,7 +393,10 @@ struct server::impl {
                 const int fd = events[static_cast<std::size_t>(i)].data.fd;
                 if (fd == listen_fd.get()) accept_clients();
                 else if (fd == signal_fd.get()) handle_signals();
-                else if (fd == data->notify_fd()) report_data_errors();
+                else if (fd == data->notify_fd()) {
+                    report_data_errors();  // resets notify_fd: captured messages are taken after
+                    take_captured();
+                } else if (fd == discovery_timer.get()) discovery_deadlines();
                 else if (clients.count(fd) != 0) serve_client(fd);
             }
             drop_doomed();
@@ -688,6 +702,7 @@ struct server::impl {
                 out["endpoint"] = ev.endpoint_id;
                 log_line("endpoint %s removed", ev.endpoint_id.c_str());
                 forget_endpoint_connections();
+                std::erase_if(discoveries, [this](const auto& entry) { return reg->endpoint_by_handle(entry.first) == nullptr; });
                 break;
             case k::change_requested:
             case k::change_performed:
@@ -902,6 +917,13 @@ struct server::impl {
         setup.service_wake = service_wake;
         setup.client_wake = client_wake;
         setup.owner = owner;
+        // umpd discovers an endpoint that declared nothing: the owner's answers must not
+        // reach clients from its first message on.
+        const bool discover = owner && discoveries.contains(ep->handle);
+        if (discover) {
+            if (auto ec = data->capture_stream(ep->handle, true))
+                log_line("endpoint %s: cannot capture its stream messages: %s", ep->id.c_str(), ec.message().c_str());
+        }
         if (auto ec = data->add_connection(setup)) {
             r.fail(protocol_error_code(ec), owner && ec == make_error_code(service_errc::already_exists)
                                                 ? ep->id + " already has its owner's connection"
@@ -910,6 +932,13 @@ struct server::impl {
         }
         connections.emplace(h, connection{h, c.fd.get(), ep->handle, owner});
         tell_owner(connections.at(h), "endpoint_opened");
+        const endpoint_handle opened = ep->handle;
+        if (discover) {
+            // The first messages on the owner's to_client ring: umpd's Endpoint Discovery.
+            auto& disc = *discoveries.at(opened);
+            apply_discovery(opened, disc.start(std::chrono::steady_clock::now()));
+            ep = reg->endpoint_by_handle(opened);  // the declaration changed (pending)
+        }
         const device* d = reg->device_of(ep->handle);
         r.result = {{"connection", h},
                     {"endpoint", endpoint_json(*d, *ep)},
@@ -1188,6 +1217,13 @@ struct server::impl {
         }
         app_owners[h] = c.fd.get();
         const device* d = reg->device_by_handle(h);
+        for (std::size_t i = 0; i < d->endpoints.size() && i < spec.ports.size(); ++i) {
+            const endpoint& ep = d->endpoints[i];
+            if (!ep.declared.answered_by_umpd)
+                discoveries.emplace(ep.handle, std::make_unique<endpoint_discovery>(
+                                                   ep.declared, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                    current.limits.discovery_timeout)));
+        }
         update_app_driver_status();
         log_line("client %s (pid %d) published device %s (%zu ports)", c.name.c_str(), static_cast<int>(c.pid),
                  d->id.c_str(), d->endpoints.size());
@@ -1380,6 +1416,73 @@ struct server::impl {
         }
         if (auto ec = data->set_discovery_replies(ep->handle, std::move(replies)))
             log_line("endpoint %s: cannot install the discovery replies: %s", ep->id.c_str(), ec.message().c_str());
+    }
+
+    // ---- discovery of app-owned endpoints that declared nothing ----------------------
+
+    // Sends what a discovery step asks to the endpoint's owner, logs why anything was
+    // ignored, stores a changed declaration (endpoint_changed, discovery replies, ports).
+    void apply_discovery(endpoint_handle e, const discovery_step& step) {
+        const endpoint* ep = reg->endpoint_by_handle(e);
+        auto d = discoveries.find(e);
+        if (!ep || d == discoveries.end()) return;
+        for (const std::string& line : step.log) log_line("%s: %s", ep->id.c_str(), line.c_str());
+        if (!step.send.empty()) {
+            for (const auto& [h, k] : connections) {
+                if (!k.owner || k.endpoint != e) continue;
+                if (auto ec = data->inject(h, step.send))
+                    log_line("%s: cannot send discovery to the application: %s", ep->id.c_str(), ec.message().c_str());
+                break;
+            }
+        }
+        if (step.changed) {
+            const discovery_state was = ep->declared.discovery;
+            const discovery_state now = d->second->declaration().discovery;
+            if (was != now && now != discovery_state::pending)
+                log_line("%s: discovery %s", ep->id.c_str(), std::string(to_string(now)).c_str());
+            if (auto ec = reg->set_declaration(e, d->second->declaration()))
+                log_line("%s: cannot store the discovered declaration: %s", ep->id.c_str(), ec.message().c_str());
+        }
+        arm_discovery_timer();
+    }
+
+    // The owners' stream notifications the router captured for discovery.
+    void take_captured() {
+        std::vector<captured_packet> got;
+        data->take_captured([&](const captured_packet& p) { got.push_back(p); });
+        const auto now = std::chrono::steady_clock::now();
+        for (const captured_packet& p : got) {
+            auto d = discoveries.find(p.endpoint);
+            if (d == discoveries.end()) continue;  // the endpoint is gone
+            apply_discovery(p.endpoint, d->second->feed(p.packet, now));
+        }
+    }
+
+    void discovery_deadlines() {
+        std::uint64_t expirations = 0;
+        [[maybe_unused]] const auto n = ::read(discovery_timer.get(), &expirations, sizeof expirations);
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<endpoint_handle> due;
+        for (const auto& [e, d] : discoveries)
+            if (auto at = d->deadline(); at && *at <= now) due.push_back(e);
+        for (endpoint_handle e : due)
+            if (auto d = discoveries.find(e); d != discoveries.end()) apply_discovery(e, d->second->tick(now));
+        arm_discovery_timer();
+    }
+
+    // Points the timerfd at the earliest deadline (steady_clock is CLOCK_MONOTONIC here).
+    void arm_discovery_timer() {
+        std::optional<std::chrono::steady_clock::time_point> next;
+        for (const auto& [e, d] : discoveries)
+            if (auto at = d->deadline(); at && (!next || *at < *next)) next = at;
+        itimerspec spec{};
+        if (next) {
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(next->time_since_epoch()).count();
+            spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+            spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+            if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;  // 0 would disarm
+        }
+        (void)::timerfd_settime(discovery_timer.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
     }
 
     // Recomputes every endpoint's ports; subscribers hear of those that changed.

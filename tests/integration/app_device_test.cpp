@@ -368,7 +368,10 @@ TEST(app_device, republished_after_a_umpd_restart) {
     ASSERT_TRUE(bc) << "the device did not come back";
     ASSERT_TRUE(eventually_live(dev->port(0)));
     ASSERT_TRUE(bc->send(tagged(31)));
+    // The port declared nothing: umpd's own discovery requests (UMP stream messages)
+    // come first on the owner connection (docs/protocol.md, App-owned devices).
     auto m = receive_one(dev->port(0));
+    while (m && m->packet.type() == core::message_type::ump_stream) m = receive_one(dev->port(0));
     ASSERT_TRUE(m);
     EXPECT_EQ(m->packet.words[1], 31u);
     ASSERT_TRUE(dev->port(0).send(tagged(32)));

@@ -20,6 +20,7 @@
 #include "umpd/ipc/fd.hpp"
 #include "umpd/ipc/ring.hpp"
 #include "umpd/ipc/shm.hpp"
+#include "umpd/service/registry.hpp"  // service_errc
 
 namespace {
 
@@ -646,6 +647,121 @@ TEST(router, load_stream_survives_500_configuration_changes) {
     // The sender never reads its own copies: those are the only drops.
     EXPECT_EQ(r.counters(1).dropped_full, sender.rings.to_client->dropped_full.load());
     EXPECT_EQ(r.counters(1).rejected_malformed, 0u);
+}
+
+// ---- capturing an owner's stream notifications for discovery (issue #4) ---------------
+
+// Waits (generously) until the router queued captured messages, then takes them.
+std::vector<umpd::service::captured_packet> wait_captured(router& r, std::size_t want) {
+    std::vector<umpd::service::captured_packet> out;
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (out.size() < want && std::chrono::steady_clock::now() < end) {
+        if (!readable(r.notify_fd(), 100)) continue;
+        (void)errors_of(r);  // resets notify_fd, as the control thread does
+        r.take_captured([&](const umpd::service::captured_packet& p) { out.push_back(p); });
+    }
+    return out;
+}
+
+TEST(router_capture, owner_notifications_go_to_the_control_thread_the_rest_is_fanned_out) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 5, endpoint_behaviour::app_owned));
+    client owner = make_client();
+    client c1 = make_client();
+    ASSERT_FALSE(r.capture_stream(1, true));
+    ASSERT_FALSE(r.add_connection(owner.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(c1.setup(11, 1)));
+
+    umpd::core::endpoint_info_fields info;
+    info.function_block_count = 2;
+    const packet notification = umpd::core::make_endpoint_info(info);
+    umpd::core::function_block_info_fields block;
+    block.block = 1;
+    block.direction = umpd::core::function_block_direction::input;
+    block.group_count = 1;
+    const packet block_info = umpd::core::make_function_block_info(block);
+    owner.send(0, notification);
+    owner.send(now_ns() + 5'000'000'000ull, block_info);  // captured at once, not scheduled
+    owner.send(0, umpd::core::make_start_of_clip());      // a stream message, but no discovery answer
+    owner.send(0, tagged(7));
+    const auto got = wait_captured(r, 2);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].endpoint, 1u);
+    EXPECT_EQ(got[0].packet, notification);
+    EXPECT_EQ(got[1].packet, block_info);
+    // The client sees only what is not a discovery answer, in order.
+    auto m = c1.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->packet, umpd::core::make_start_of_clip());
+    EXPECT_TRUE(next_is(c1, 7u));
+    EXPECT_EQ(r.counters().captured_dropped, 0u);
+
+    // A client's own stream messages are never captured; turned off, the owner's go out again.
+    c1.send(0, notification);
+    m = owner.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->packet, notification);
+    ASSERT_FALSE(r.capture_stream(1, false));
+    owner.send(0, notification);
+    m = c1.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->packet, notification);
+    std::size_t more = 0;
+    r.take_captured([&](const umpd::service::captured_packet&) { ++more; });
+    EXPECT_EQ(more, 0u);
+    EXPECT_EQ(r.capture_stream(2, true), umpd::service::make_error_code(umpd::service::service_errc::not_found));
+}
+
+TEST(router_capture, a_full_capture_queue_drops_and_counts) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 5, endpoint_behaviour::app_owned));
+    client owner = make_client(1u << 14);
+    ASSERT_FALSE(r.capture_stream(1, true));
+    ASSERT_FALSE(r.add_connection(owner.setup(10, 1, true)));
+    const std::size_t sent = router::capture_capacity + 10;
+    for (std::size_t i = 0; i < sent; ++i) owner.send(0, umpd::core::make_endpoint_info({}));
+    // Nobody takes them until the router has read everything.
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (r.counters().captured_dropped < 10 && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(r.counters().captured_dropped, 10u);
+    std::size_t taken = 0;
+    r.take_captured([&](const umpd::service::captured_packet&) { ++taken; });
+    EXPECT_EQ(taken, router::capture_capacity);
+}
+
+TEST(router_capture, inject_writes_to_one_connection_and_wakes_it) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 5, endpoint_behaviour::app_owned));
+    client owner = make_client();
+    client c1 = make_client();
+    ASSERT_FALSE(r.add_connection(owner.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(c1.setup(11, 1)));
+    const std::vector<packet> ask = {umpd::core::make_endpoint_discovery(1, 1, 0x1F),
+                                     umpd::core::make_function_block_discovery(0xFF, 3)};
+    ASSERT_FALSE(r.inject(10, ask));
+    for (const packet& p : ask) {
+        auto m = owner.receive();
+        ASSERT_TRUE(m);
+        EXPECT_EQ(m->packet, p);
+        EXPECT_NE(m->timestamp_ns, 0u);
+    }
+    c1.send(0, tagged(3));
+    EXPECT_TRUE(next_is(owner, 3u));  // c1 saw nothing injected, the owner nothing else
+    c1.send(0, tagged(4));
+    EXPECT_TRUE(next_is(owner, 4u));
+    EXPECT_EQ(r.inject(99, ask), umpd::service::make_error_code(umpd::service::service_errc::not_found));
+    // A ring without room for all: what fits is written, the rest is refused.
+    client small = make_client(4096, 64);
+    ASSERT_FALSE(r.add_connection(small.setup(12, 1)));
+    const std::vector<packet> many(20, umpd::core::make_endpoint_discovery(1, 1, 0x1F));
+    EXPECT_EQ(r.inject(12, many), umpd::service::make_error_code(umpd::service::service_errc::limit));
+    std::size_t got = 0;
+    while (small.receive(100ms)) ++got;
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, many.size());
 }
 
 }  // namespace

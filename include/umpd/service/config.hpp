@@ -31,6 +31,9 @@ struct limits_config {
     std::uint32_t max_ports_per_device = 256;
     std::uint32_t max_endpoints = 4096;
     std::uint32_t max_connections = 4096;
+    // How long umpd waits for an app-owned endpoint's discovery answers (and, after,
+    // for its Stream Configuration Notification).
+    std::chrono::milliseconds discovery_timeout{2000};
     friend bool operator==(const limits_config&, const limits_config&) = default;
 };
 

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <system_error>
 #include <vector>
 
@@ -76,6 +77,14 @@ struct router_counters {
     std::uint64_t rejected_schedule = 0;
     std::uint64_t scheduled_now = 0;       // messages waiting in the scheduler
     std::uint64_t scheduled_discarded = 0; // scheduled messages dropped by remove_endpoint
+    std::uint64_t captured_dropped = 0;    // captured stream messages lost to a full capture queue
+};
+
+// A UMP stream message an app_owned endpoint's owner wrote while capture_stream was on,
+// for the control thread (take_captured).
+struct captured_packet {
+    endpoint_handle endpoint = 0;
+    core::packet packet{};
 };
 
 // What umpd answers, on an endpoint's behalf, to a client's UMP Endpoint Discovery
@@ -156,6 +165,32 @@ public:
     // previous replies are freed on the calling thread after the router let go.
     [[nodiscard]] std::error_code set_discovery_replies(endpoint_handle e,
                                                         std::shared_ptr<const discovery_replies> replies);
+
+    // Endpoint discovery of app_owned endpoints that declared nothing (umpd asks them).
+    //
+    // capture_stream(e, true): from now on, the UMP stream notifications e's owner writes
+    // — Endpoint Info, Device Identity, Endpoint Name, Product Instance Id, Stream
+    // Configuration Notification, Function Block Info and Name (is_captured_stream) —
+    // are not fanned out to clients but queued for the control thread, at once,
+    // whatever their timestamp. Every other message of the owner (stream messages such
+    // as Start/End of Clip included) goes out as before. The queue is preallocated
+    // (capture_capacity); when full the message is dropped and counted
+    // (router_counters::captured_dropped). Meaningful only for app_owned endpoints.
+    [[nodiscard]] std::error_code capture_stream(endpoint_handle e, bool on);
+    static constexpr std::size_t capture_capacity = 1024;
+    [[nodiscard]] static bool is_captured_stream(const core::packet& p) noexcept;
+    // The captured messages, oldest first. notify_fd() becomes readable when there are
+    // some; it is shared with the data errors and reset by take_data_errors, so the
+    // control thread calls take_data_errors and then take_captured each time it fires.
+    // `each` runs without the router's control mutex held.
+    void take_captured(const std::function<void(const captured_packet&)>& each);
+
+    // Writes `packets` to connection c's to_client ring (stamped with the time they are
+    // written) and wakes its client: how umpd talks to an application on its owner
+    // connection. Returns once the router has written them; limit when the ring had no
+    // room for all of them (the ones that fit are written), not_found for an unknown or
+    // detached connection.
+    [[nodiscard]] std::error_code inject(connection_handle c, std::span<const core::packet> packets);
 
     // Configuration-change support: stop_io(device) makes the router stop reading the
     // device's connections' to_service rings and first delivers everything already
