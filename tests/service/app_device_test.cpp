@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "router_client.hpp"
 #include "umpd/core/messages.hpp"
 #include "umpd/core/reassembly.hpp"
 #include "umpd/ipc/fd.hpp"
@@ -37,77 +38,9 @@ using umpd::service::router_limits;
 
 packet tagged(std::uint32_t tag) { return core::make_midi2_control_change(core::group{0}, core::channel{0}, 7, tag); }
 
-// The client's side of one connection (as in router_test.cpp).
-struct client {
-    std::shared_ptr<umpd::ipc::shm_region> region;
-    std::shared_ptr<umpd::ipc::wake> service_wake;
-    std::shared_ptr<umpd::ipc::wake> client_wake;
-    umpd::ipc::connection_rings rings;
-    umpd::ipc::ring_writer out;
-    umpd::ipc::ring_reader in;
+using client = umpd_test::router_client;
 
-    router::connection_setup setup(std::uint32_t handle, std::uint32_t endpoint, bool owner = false) const {
-        router::connection_setup s;
-        s.handle = handle;
-        s.endpoint = endpoint;
-        s.region = region;
-        s.service_wake = service_wake;
-        s.client_wake = client_wake;
-        s.owner = owner;
-        return s;
-    }
-    void send(std::uint64_t ts, const packet& p) {
-        ASSERT_EQ(out.write(ts, p.span()), umpd::ipc::write_status::ok);
-        if (out.publish()) service_wake->signal();
-    }
-    std::optional<timed_packet> receive(std::chrono::milliseconds timeout = 10s) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        for (;;) {
-            timed_packet m;
-            const auto s = in.read(m);
-            if (s == umpd::ipc::read_status::ok) {
-                in.release();
-                return m;
-            }
-            if (s == umpd::ipc::read_status::corrupt) return std::nullopt;
-            const auto left = deadline - std::chrono::steady_clock::now();
-            if (left <= 0s) return std::nullopt;
-            if (in.prepare_to_sleep()) {
-                client_wake->wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-                in.woke_up();
-            }
-        }
-    }
-    // Receives exactly n messages.
-    std::vector<packet> receive_n(std::size_t n) {
-        std::vector<packet> got;
-        for (std::size_t i = 0; i < n; ++i) {
-            auto m = receive();
-            if (!m) break;
-            got.push_back(m->packet);
-        }
-        return got;
-    }
-};
-
-client make_client() {
-    constexpr std::uint32_t words = 4096;
-    client c;
-    umpd::ipc::shm_region region;
-    EXPECT_FALSE(umpd::ipc::shm_region::create("app-device-test", umpd::ipc::connection_bytes(words, words), region));
-    umpd::ipc::init_connection(region, words, words);
-    c.region = std::make_shared<umpd::ipc::shm_region>(std::move(region));
-    umpd::ipc::wake w1;
-    umpd::ipc::wake w2;
-    EXPECT_FALSE(umpd::ipc::wake::create(w1));
-    EXPECT_FALSE(umpd::ipc::wake::create(w2));
-    c.service_wake = std::make_shared<umpd::ipc::wake>(std::move(w1));
-    c.client_wake = std::make_shared<umpd::ipc::wake>(std::move(w2));
-    EXPECT_FALSE(umpd::ipc::attach_connection(*c.region, c.rings));
-    c.out = umpd::ipc::ring_writer(c.rings.to_service, c.rings.to_service_data, c.rings.to_service_words);
-    c.in = umpd::ipc::ring_reader(c.rings.to_client, c.rings.to_client_data, c.rings.to_client_words);
-    return c;
-}
+client make_client() { return umpd_test::make_router_client("app-device-test"); }
 
 stream_status status_of(const packet& p) { return core::stream_view{p}.status(); }
 
