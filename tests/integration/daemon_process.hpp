@@ -151,4 +151,15 @@ private:
     pid_t pid_ = -1;
 };
 
+#ifdef UMPCTL_BINARY
+// Runs the real umpctl against a test daemon (--runtime-dir appended).
+inline run_result run_umpctl(const daemon_process& d, std::vector<std::string> args) {
+    std::vector<std::string> argv{UMPCTL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--runtime-dir");
+    argv.push_back(d.dir());
+    return run(argv);
+}
+#endif
+
 }  // namespace umpd_test

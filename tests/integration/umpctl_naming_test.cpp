@@ -16,11 +16,7 @@ using umpd_test::run_result;
 constexpr const char* endpoint1 = "virtual/umpd-virtual-device/1";
 
 run_result umpctl(const umpd_test::daemon_process& d, std::vector<std::string> args) {
-    std::vector<std::string> argv{UMPCTL_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--runtime-dir");
-    argv.push_back(d.dir());
-    return umpd_test::run(argv);
+    return umpd_test::run_umpctl(d, std::move(args));
 }
 
 json json_of(const umpd_test::daemon_process& d, std::vector<std::string> args) {
