@@ -330,38 +330,61 @@ bool session::try_reconnect() {
     }
     if (resubscribe && !inline_request(fd, "subscribe", json::object())) return false;
     if (!republish(fd)) return false;
-    for (auto& st : conns) {
-        json fields{{"endpoint", st->endpoint_key}};
-        if (st->app_owner) fields["owner"] = true;
-        if (st->requested_to_service_words != 0) fields["to_service_words"] = st->requested_to_service_words;
-        if (st->requested_to_client_words != 0) fields["to_client_words"] = st->requested_to_client_words;
-        auto r = inline_request(fd, "open", std::move(fields));
-        if (!r && (r.code() == errc::disconnected || r.code() == errc::timeout)) return false;
-        data_path p;
-        result<void> attached = r ? attach(*st, *r, p) : result<void>(r.error());
-        if (!attached) {
-            st->open = false;
-            st->live = false;
-            unregister_receiver(*st);
-            event e;
-            e.what = event::kind::connection_lost;
-            e.id = st->endpoint_key;
-            e.message = "could not re-open " + st->endpoint_key + " after reconnecting: " + attached.message();
-            deliver_event(std::move(e));
-            continue;
+    // Re-open every connection. An open() racing with this may add one after the list
+    // above was taken: keep going until a pass finds none left, and install the socket
+    // under the same lock as that last look, so a later open() sees `connected` and
+    // re-opens its own connection (see open()).
+    std::vector<const connection_state*> done;
+    for (;;) {
+        for (auto& st : conns) {
+            done.push_back(st.get());
+            if (auto r = reopen(*st, fd); !r && (r.code() == errc::disconnected || r.code() == errc::timeout))
+                return false;
         }
-        swap_path(*st, std::move(p));
-    }
-    {
         std::lock_guard l(mu_);
-        socket_ = std::move(*s);
-        connected = true;
-        last_disconnect_.clear();
+        conns.clear();
+        for (auto& w : connections_)
+            if (auto st = w.lock(); st && st->open && std::find(done.begin(), done.end(), st.get()) == done.end())
+                conns.push_back(std::move(st));
+        if (conns.empty()) {
+            socket_ = std::move(*s);
+            connected = true;
+            last_disconnect_.clear();
+            break;
+        }
     }
     event e;
     e.what = event::kind::reconnected;
     deliver_event(std::move(e));
     return true;
+}
+
+// Opens st's endpoint again (after umpd came back) and swaps in the new data path.
+// fd >= 0: on that socket, inline (the reconnecting control thread); fd < 0: through
+// the normal request path. On a refusal the connection is closed and the application
+// told (connection_lost); disconnected/timeout are returned for the caller to retry.
+result<void> session::reopen(connection_state& st, int fd) {
+    json fields{{"endpoint", st.endpoint_key}};
+    if (st.app_owner) fields["owner"] = true;
+    if (st.requested_to_service_words != 0) fields["to_service_words"] = st.requested_to_service_words;
+    if (st.requested_to_client_words != 0) fields["to_client_words"] = st.requested_to_client_words;
+    auto r = fd >= 0 ? inline_request(fd, "open", std::move(fields)) : request("open", std::move(fields));
+    if (!r && (r.code() == errc::disconnected || r.code() == errc::timeout)) return r.error();
+    data_path p;
+    result<void> attached = r ? attach(st, *r, p) : result<void>(r.error());
+    if (!attached) {
+        st.open = false;
+        st.live = false;
+        unregister_receiver(st);
+        event e;
+        e.what = event::kind::connection_lost;
+        e.id = st.endpoint_key;
+        e.message = "could not re-open " + st.endpoint_key + " after reconnecting: " + attached.message();
+        deliver_event(std::move(e));
+        return attached;
+    }
+    swap_path(st, std::move(p));
+    return {};
 }
 
 bool session::republish(int fd) {
@@ -601,6 +624,11 @@ result<connection> session::open(std::string_view endpoint, open_options o, bool
     if (owner) fields["owner"] = true;
     if (o.to_service_words != 0) fields["to_service_words"] = o.to_service_words;
     if (o.to_client_words != 0) fields["to_client_words"] = o.to_client_words;
+    std::uint64_t generation = 0;
+    {
+        std::lock_guard l(mu_);
+        generation = generation_;
+    }
     auto r = request("open", std::move(fields));
     if (!r) return r.error();
     auto st = std::make_shared<connection_state>();
@@ -619,14 +647,24 @@ result<connection> session::open(std::string_view endpoint, open_options o, bool
     st->path = std::move(p);
     st->connection_id = st->path.connection_id;
     st->client_fd = st->path.client_wake.fd();
+    // umpd went away after it opened this connection: if the reconnect has already
+    // finished without seeing it, re-open it here; if it is still running, it will.
+    bool stale = false;
     {
         std::lock_guard l(mu_);
         std::erase_if(connections_, [](const std::weak_ptr<connection_state>& w) { return w.expired(); });
         connections_.push_back(st);
+        if (generation_ != generation) {
+            st->live = false;
+            stale = connected;
+        }
     }
     if (st->on_receive) {
         ensure_receive_thread();
         register_receiver(st);
+    }
+    if (stale) {
+        if (auto re = reopen(*st, -1); !re && st->open) st->live = false;  // the next reconnect retries
     }
     arm_or_signal(*st);
     return connection(st);

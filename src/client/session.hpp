@@ -129,6 +129,7 @@ private:
     // Request and response on `fd` directly, reading the socket on this thread; events
     // read meanwhile are queued for dispatch. For start-up, reconnect and the control thread.
     [[nodiscard]] result<reply> inline_request(int fd, const std::string& op, json fields);
+    result<void> reopen(connection_state& st, int fd);
     [[nodiscard]] result<reply> handle_response(const json& j, std::vector<ipc::unique_fd> fds, const std::string& op);
     [[nodiscard]] result<void> hello(int fd);
     [[nodiscard]] result<void> attach(connection_state& st, reply& r, data_path& out);

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "client_session.hpp"
 #include "umpd/client/client.hpp"
@@ -387,3 +389,43 @@ TEST(sdk, c_api_against_umpd) {
 }
 
 }  // namespace
+
+// Connections opened while umpd dies and comes back: whichever side of the reconnect an
+// open() lands on, every connection it returned ends up live on the new umpd.
+TEST(sdk, connections_opened_around_a_restart_all_come_back) {
+    umpd_test::daemon_process d;
+    uc::options o;
+    o.runtime_dir = d.dir();
+    o.reconnect_interval = 5ms;
+    auto c = uc::client::connect(o);
+    ASSERT_TRUE(c) << c.message();
+
+    std::atomic<bool> stop{false};
+    std::vector<uc::connection> opened;  // the opener thread's until it is joined
+    std::thread opener([&] {
+        while (!stop) {
+            auto conn = c->open(default_endpoint);
+            if (conn) opened.push_back(std::move(*conn));
+            else std::this_thread::sleep_for(1ms);  // umpd is away
+        }
+    });
+    std::this_thread::sleep_for(50ms);
+    d.kill_hard();
+    std::this_thread::sleep_for(20ms);
+    d.start();
+    EXPECT_TRUE(eventually([&] { return c->is_connected(); }));
+    std::this_thread::sleep_for(50ms);
+    stop = true;
+    opener.join();
+
+    ASSERT_FALSE(opened.empty());
+    std::size_t live = 0;
+    for (auto& conn : opened) live += eventually([&] { return conn.is_live(); }, 5s);
+    EXPECT_EQ(live, opened.size()) << "connections left dead after the restart";
+    // And they work: a message sent on the last one comes back through the loopback.
+    ASSERT_TRUE(opened.back().send(note_on(99)));
+    std::optional<uc::timed_packet> got;
+    do got = receive_one(opened.back());
+    while (got && got->packet != note_on(99));
+    EXPECT_TRUE(got);
+}
