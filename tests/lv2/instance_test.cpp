@@ -187,6 +187,54 @@ TEST_F(instance_test, sysex_reaches_the_plugin_whole_and_comes_back_as_ump) {
     EXPECT_EQ(out[1].packet, core::make_sysex7(core::group{0}, core::packet_format::end, b));
 }
 
+TEST_F(instance_test, channel_voice_of_every_length_passes_through_in_order_around_a_sysex) {
+    auto inst = make("urn:umpd:fixture:passthrough");
+    ASSERT_TRUE(inst);
+    const std::uint64_t start = 3'000'000'000;
+    const std::uint32_t rate = inst->config().sample_rate;
+    const std::uint8_t sx[] = {0x7D, 0x01, 0x02};
+    const core::packet expected[] = {
+        core::make_midi1_program_change(core::group{0}, core::channel{3}, 5),
+        core::make_midi1_channel_pressure(core::group{0}, core::channel{1}, 99),
+        core::make_sysex7(core::group{0}, core::packet_format::complete, sx),
+        note_on(64, 1),
+        core::make_midi1_note_off(core::group{0}, core::channel{15}, 127, 127),
+    };
+    const timed_packet in[] = {
+        {start + frame_ns(1, rate), expected[0]}, {start + frame_ns(2, rate), expected[1]},
+        {start + frame_ns(3, rate), expected[2]}, {start + frame_ns(4, rate), expected[3]},
+        {start + frame_ns(63, rate), expected[4]},
+    };
+    const auto out = render_one(*inst, start, in);
+    ASSERT_EQ(out.size(), 5u);
+    const std::uint64_t frames[] = {1, 2, 3, 4, 63};
+    for (std::size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(out[i].packet, expected[i]) << i;
+        EXPECT_EQ(out[i].timestamp_ns, start + frame_ns(frames[i], rate)) << i;
+    }
+    EXPECT_EQ(inst->counters().input_dropped, 0u);
+}
+
+TEST_F(instance_test, input_events_beyond_the_buffer_are_dropped_whole_and_counted) {
+    instance_config cfg;
+    cfg.atom_buffer_bytes = 64;  // 16 header bytes, then 24 bytes per event of up to 3 bytes: 2 events
+    auto inst = make("urn:umpd:fixture:passthrough", cfg);
+    ASSERT_TRUE(inst);
+    const timed_packet in[] = {
+        {0, note_on(1)},
+        {0, core::make_midi1_program_change(core::group{0}, core::channel{0}, 2)},
+        {0, note_on(3)},
+        {0, core::make_midi1_channel_pressure(core::group{0}, core::channel{0}, 4)},
+    };
+    for (int block = 1; block <= 2; ++block) {
+        const auto out = render_one(*inst, 1000u * static_cast<unsigned>(block), in);
+        ASSERT_EQ(out.size(), 2u);
+        EXPECT_EQ(out[0].packet, note_on(1));
+        EXPECT_EQ(out[1].packet, core::make_midi1_program_change(core::group{0}, core::channel{0}, 2));
+        EXPECT_EQ(inst->counters().input_dropped, 2u * static_cast<unsigned>(block));
+    }
+}
+
 TEST_F(instance_test, refusals_are_precise_errors_and_disturb_nothing) {
     auto running = make(transpose_uri);
     ASSERT_TRUE(running);

@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
+#include <cstddef>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -281,13 +283,15 @@ struct instance::impl {
         return forge.offset + event_header_bytes + pad8(size) <= forge.size;
     }
 
+    // The input sequence being filled: events are written at forge.buf + forge.offset
+    // (the forge holds no sequence frame; fill_input stores the sequence's size once
+    // at the end), so the fast path and the forge share one write position.
     void write_midi(std::uint32_t offset, const std::uint8_t* bytes, std::uint32_t size) noexcept {
         if (!fits(size)) {
             counters.input_dropped.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        // Written in place rather than through three forge calls: this is the host's
-        // hottest path. The sequence is the only open forge frame here.
+        // Written in place rather than through three forge calls.
         std::uint8_t* at = forge.buf + forge.offset;
         LV2_Atom_Event ev{};
         ev.time.frames = offset;
@@ -298,7 +302,6 @@ struct instance::impl {
         const std::uint32_t n = event_header_bytes + pad8(size);
         std::memset(at + sizeof ev + size, 0, n - sizeof ev - size);
         forge.offset += n;
-        reinterpret_cast<LV2_Atom*>(forge.buf)->size += n;
     }
 
     void write_position(std::uint32_t offset, const position& p) noexcept {
@@ -379,18 +382,9 @@ struct instance::impl {
         }
     }
 
-    void feed_packet(event_port& port, std::uint32_t offset, const core::packet& p) noexcept {
-        // Fast path: a MIDI 1.0 channel voice message outside a SysEx is its bytes.
-        if (p.type() == core::message_type::midi1_channel_voice && !port.assembler.in_sysex) {
-            const auto status = static_cast<std::uint8_t>(p.words[0] >> 16);
-            if (status >= 0x80 && status < 0xF0) {
-                const std::uint8_t bytes[3] = {status, static_cast<std::uint8_t>((p.words[0] >> 8) & 0x7F),
-                                               static_cast<std::uint8_t>(p.words[0] & 0x7F)};
-                port.assembler.status = 0;
-                write_midi(offset, bytes, 1u + data_bytes(status));
-                return;
-            }
-        }
+    // Everything but a MIDI 1.0 channel voice message outside a SysEx (fill_input's
+    // fast path): translation, bytes, the assembler. Out of line to keep the hot loop small.
+    [[gnu::noinline]] void feed_packet(event_port& port, std::uint32_t offset, const core::packet& p) noexcept {
         std::array<core::packet, core::max_translated_packets> translated{};
         std::size_t n = 1;
         if (p.type() == core::message_type::midi2_channel_voice) {
@@ -412,22 +406,37 @@ struct instance::impl {
         }
     }
 
+    // One MIDI event of at most 3 bytes, padded: the fast path's single store.
+    struct short_midi_event {
+        LV2_Atom_Event head;
+        std::array<std::uint8_t, 8> data;
+    };
+    static_assert(sizeof(short_midi_event) == event_header_bytes + 8);
+
+    [[gnu::noinline]] void positions_up_to(std::uint32_t offset, const block_timeline& timeline,
+                                           std::uint32_t& next_point, std::uint32_t points) noexcept {
+        while (next_point < points && timeline.points[next_point].offset <= offset) {
+            write_position(timeline.points[next_point].offset, timeline.points[next_point].pos);
+            ++next_point;
+        }
+    }
+
     void fill_input(event_port& port, std::uint64_t block_start, std::uint32_t frames,
                     std::span<const timed_packet> midi, const block_timeline* timeline, bool send_start) noexcept {
         auto* buf = reinterpret_cast<std::uint8_t*>(port.buffer.get());
         lv2_atom_forge_set_buffer(&forge, buf, capacity());
-        LV2_Atom_Forge_Frame seq;
-        lv2_atom_forge_sequence_head(&forge, &seq, 0);
+        // The sequence header, written directly; its size is stored once at the end.
+        LV2_Atom_Sequence head{};
+        head.atom.type = u.atom_Sequence;
+        std::memcpy(buf, &head, sizeof head);
+        std::uint32_t at = sizeof head;  // the write position; forge.offset outside the fast path
+        const std::uint32_t end = capacity();
         std::uint32_t next_point = send_start ? 0 : 1;
         const std::uint32_t points = (port.time && timeline) ? timeline->count : 0;
-        auto positions_up_to = [&](std::uint32_t offset) {
-            while (next_point < points && timeline->points[next_point].offset <= offset) {
-                write_position(timeline->points[next_point].offset, timeline->points[next_point].pos);
-                ++next_point;
-            }
-        };
         std::uint32_t last_offset = 0;
         const std::uint64_t rate = cfg.sample_rate;
+        const std::uint32_t midi_type = u.midi_MidiEvent;
+        std::uint64_t dropped = 0;
         for (const timed_packet& tp : midi) {
             std::uint64_t off = 0;
             if (tp.timestamp_ns > block_start) {
@@ -437,11 +446,50 @@ struct instance::impl {
             auto offset = static_cast<std::uint32_t>(std::min<std::uint64_t>(off, frames - 1));
             offset = std::max(offset, last_offset);  // the plugin gets them in the order given
             last_offset = offset;
-            positions_up_to(offset);
+            if (next_point < points) {
+                forge.offset = at;
+                positions_up_to(offset, *timeline, next_point, points);
+                at = forge.offset;
+            }
+            // Fast path: a MIDI 1.0 channel voice message outside a SysEx is its bytes,
+            // written as one padded event.
+            const std::uint32_t w0 = tp.packet.words[0];
+            const auto status = static_cast<std::uint8_t>(w0 >> 16);
+            if ((w0 >> 28) == 0x2u && status >= 0x80 && status < 0xF0 && !port.assembler.in_sysex) {
+                port.assembler.status = 0;
+                if (end - at < sizeof(short_midi_event)) {
+                    ++dropped;
+                    continue;
+                }
+                // Scalar stores straight into the buffer (a struct built on the stack and
+                // copied as a block stalls store forwarding). Layout: LV2_Atom_Event, then
+                // the bytes padded with zeros to 8.
+                const std::uint32_t size = 1u + data_bytes(status);
+                const std::uint64_t b0 = status, b1 = (w0 >> 8) & 0x7Fu, b2 = size == 3 ? (w0 & 0x7Fu) : 0u;
+                const std::uint64_t body = std::endian::native == std::endian::little
+                                               ? b0 | (b1 << 8) | (b2 << 16)
+                                               : (b0 << 56) | (b1 << 48) | (b2 << 40);
+                const std::int64_t frame = offset;
+                std::uint8_t* ev = buf + at;
+                std::memcpy(ev + offsetof(LV2_Atom_Event, time), &frame, sizeof frame);
+                std::memcpy(ev + offsetof(LV2_Atom_Event, body) + offsetof(LV2_Atom, size), &size, sizeof size);
+                std::memcpy(ev + offsetof(LV2_Atom_Event, body) + offsetof(LV2_Atom, type), &midi_type, sizeof midi_type);
+                std::memcpy(ev + sizeof(LV2_Atom_Event), &body, sizeof body);
+                at += static_cast<std::uint32_t>(sizeof(short_midi_event));
+                continue;
+            }
+            forge.offset = at;
             feed_packet(port, offset, tp.packet);
+            at = forge.offset;
         }
-        positions_up_to(frames);
-        lv2_atom_forge_pop(&forge, &seq);
+        if (next_point < points) {
+            forge.offset = at;
+            positions_up_to(frames, *timeline, next_point, points);
+            at = forge.offset;
+        }
+        forge.offset = at;
+        reinterpret_cast<LV2_Atom*>(buf)->size = at - static_cast<std::uint32_t>(sizeof(LV2_Atom));
+        if (dropped != 0) counters.input_dropped.fetch_add(dropped, std::memory_order_relaxed);
     }
 
     void emit(event_port& port, std::uint64_t stamp, const core::packet& p) noexcept {
@@ -450,6 +498,41 @@ struct instance::impl {
             return;
         }
         port.out[port.out_count++] = {stamp, p};
+    }
+
+    // A MIDI 1.0 channel voice packet from the plugin: as is, or translated to MIDI 2.0.
+    void emit_midi1(event_port& port, std::uint64_t stamp, const core::packet& p) noexcept {
+        if (cfg.output_midi2) {
+            std::array<core::packet, core::max_translated_packets> up{};
+            const auto t = core::translate(port.up, p, up);
+            for (std::size_t i = 0; i < t.written; ++i) emit(port, stamp, up[i]);
+        } else {
+            emit(port, stamp, p);
+        }
+    }
+
+    // Every output event but a whole channel voice message (collect_output's fast path):
+    // the byte-stream converter. Out of line to keep the hot loop small.
+    [[gnu::noinline]] void collect_bytes(event_port& port, std::uint64_t stamp, const std::uint8_t* data,
+                                         std::uint32_t size) noexcept {
+        std::array<std::uint32_t, 64> words;  // scratch, written before read: not zeroed
+        std::span<const std::uint8_t> in{data, size};
+        std::size_t consumed = 0;
+        while (true) {
+            const auto r = core::midi1_to_ump(port.to_ump, in.subspan(consumed), words);
+            consumed += r.consumed;
+            for (std::size_t at_word = 0; at_word < r.written;) {
+                const core::packet p = core::packet::from_words(std::span<const std::uint32_t>{words}.subspan(at_word, r.written - at_word));
+                at_word += p.size();
+                if (p.type() == core::message_type::midi1_channel_voice) {
+                    emit_midi1(port, stamp, p);
+                } else {
+                    emit(port, stamp, p);
+                }
+            }
+            if (r.status == core::conversion_status::ok && consumed >= in.size()) break;
+            if (r.consumed == 0 && r.written == 0) break;
+        }
     }
 
     void collect_output(event_port& port, std::uint64_t block_start) noexcept {
@@ -470,53 +553,38 @@ struct instance::impl {
         const std::uint8_t* body = base + sizeof(LV2_Atom);
         std::uint32_t at = sizeof(LV2_Atom_Sequence_Body);
         const std::uint64_t rate = cfg.sample_rate;
-        std::array<std::uint32_t, 64> words;  // scratch, written before read: not zeroed per block
+        const std::uint32_t midi_type = u.midi_MidiEvent;
+        const std::uint32_t block_size = cfg.block_size;
+        const std::uint64_t* stamps = frame_offset_ns.data();
+        const std::uint32_t head = (0x2u << 28) | (std::uint32_t{cfg.output_group.index} << 24);
         while (at + event_header_bytes <= used) {
             LV2_Atom_Event ev;
             std::memcpy(&ev, body + at, sizeof ev);
             if (ev.body.size > used - at - event_header_bytes) break;  // truncated tail: ignore it
             const std::uint8_t* data = body + at + event_header_bytes;
-            if (ev.body.type == u.midi_MidiEvent && ev.body.size > 0 && ev.time.frames >= 0) {
+            if (ev.body.type == midi_type && ev.body.size > 0 && ev.time.frames >= 0) {
                 const auto f = static_cast<std::uint64_t>(ev.time.frames);
-                const std::uint64_t stamp = block_start + (f <= cfg.block_size ? frame_offset_ns[f]
-                                                                               : (f * ns_per_second + rate / 2) / rate);
+                const std::uint64_t stamp = block_start + (f <= block_size ? stamps[f]
+                                                                           : (f * ns_per_second + rate / 2) / rate);
+                const std::uint8_t status = data[0];
                 // Fast path: a whole channel voice message becomes one packet.
-                if (data[0] >= 0x80 && data[0] < 0xF0 && ev.body.size == 1u + data_bytes(data[0]) &&
+                if (status >= 0x80 && status < 0xF0 && ev.body.size == 1u + data_bytes(status) &&
                     !port.to_ump.message_open && !port.to_ump.in_sysex) {
-                    const std::uint8_t d1 = ev.body.size > 1 ? data[1] & 0x7F : 0;
-                    const std::uint8_t d2 = ev.body.size > 2 ? data[2] & 0x7F : 0;
-                    const core::packet p{(0x2u << 28) | (std::uint32_t{cfg.output_group.index} << 24) |
-                                         (std::uint32_t{data[0]} << 16) | (std::uint32_t{d1} << 8) | d2};
-                    if (cfg.output_midi2) {
-                        std::array<core::packet, core::max_translated_packets> up{};
-                        const auto t = core::translate(port.up, p, up);
-                        for (std::size_t i = 0; i < t.written; ++i) emit(port, stamp, up[i]);
+                    const std::uint32_t d1 = ev.body.size > 1 ? data[1] & 0x7Fu : 0u;
+                    const std::uint32_t d2 = ev.body.size > 2 ? data[2] & 0x7Fu : 0u;
+                    const std::uint32_t w0 = head | (std::uint32_t{status} << 16) | (d1 << 8) | d2;
+                    if (!cfg.output_midi2 && port.out_count < cfg.max_output_events) {
+                        timed_packet& out = port.out[port.out_count++];
+                        out.timestamp_ns = stamp;
+                        out.packet.words[0] = w0;
+                        out.packet.words[1] = 0;
+                        out.packet.words[2] = 0;
+                        out.packet.words[3] = 0;
                     } else {
-                        emit(port, stamp, p);
+                        emit_midi1(port, stamp, core::packet{w0});
                     }
-                    const std::uint32_t fast_step = event_header_bytes + pad8(ev.body.size);
-                    if (fast_step > used - at) break;
-                    at += fast_step;
-                    continue;
-                }
-                std::span<const std::uint8_t> in{data, ev.body.size};
-                std::size_t consumed = 0;
-                while (true) {
-                    const auto r = core::midi1_to_ump(port.to_ump, in.subspan(consumed), words);
-                    consumed += r.consumed;
-                    for (std::size_t at_word = 0; at_word < r.written;) {
-                        const core::packet p = core::packet::from_words(std::span<const std::uint32_t>{words}.subspan(at_word, r.written - at_word));
-                        at_word += p.size();
-                        if (cfg.output_midi2 && p.type() == core::message_type::midi1_channel_voice) {
-                            std::array<core::packet, core::max_translated_packets> up{};
-                            const auto t = core::translate(port.up, p, up);
-                            for (std::size_t i = 0; i < t.written; ++i) emit(port, stamp, up[i]);
-                        } else {
-                            emit(port, stamp, p);
-                        }
-                    }
-                    if (r.status == core::conversion_status::ok && consumed >= in.size()) break;
-                    if (r.consumed == 0 && r.written == 0) break;
+                } else {
+                    collect_bytes(port, stamp, data, ev.body.size);
                 }
             }
             const std::uint32_t step = event_header_bytes + pad8(ev.body.size);
