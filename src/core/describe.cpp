@@ -633,7 +633,7 @@ std::string quote_text(std::span<const std::uint8_t> s) {
     return out;
 }
 
-std::string json_string(std::span<const std::uint8_t> s) {
+std::string json_bytes_string(std::span<const std::uint8_t> s) {
     std::string out = "\"";
     for (std::size_t i = 0; i < s.size();) {
         const std::uint8_t b = s[i];
@@ -665,9 +665,6 @@ std::string json_string(std::span<const std::uint8_t> s) {
     return out;
 }
 
-std::string json_string(std::string_view s) {
-    return json_string(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-}
 
 std::string fixed2(double v) {
     std::array<char, 64> buf{};
@@ -703,7 +700,7 @@ std::string json_value(const field_value& f) {
     case value_kind::hex: return std::to_string(f.number);
     case value_kind::boolean: return f.number != 0 ? "true" : "false";
     case value_kind::name: return json_string(f.name);
-    case value_kind::text: return json_string(f.bytes);
+    case value_kind::text: return json_bytes_string(f.bytes);
     case value_kind::bytes: {
         std::string s = "[";
         for (std::size_t i = 0; i < f.bytes.size(); ++i) {
@@ -787,6 +784,10 @@ std::string describe_json(const packet& p) {
     }
     out += "]}";
     return out;
+}
+
+std::string json_string(std::string_view s) {
+    return json_bytes_string(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
 }  // namespace umpd::core

@@ -39,4 +39,8 @@ namespace umpd::core {
 // payloads are arrays of numbers, text is a string (invalid UTF-8 becomes U+FFFD).
 [[nodiscard]] std::string describe_json(const packet& p);
 
+// s as a JSON string literal, quotes included: the escapes JSON requires, and invalid
+// UTF-8 replaced by U+FFFD so the result is always valid JSON.
+[[nodiscard]] std::string json_string(std::string_view s);
+
 }  // namespace umpd::core

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "umpd/core/describe.hpp"
 #include "world_impl.hpp"
 
 namespace umpd::lv2 {
@@ -28,28 +29,7 @@ float owned_float(LilvNode* n, float fallback) {
     return v;
 }
 
-void append_escaped(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (u < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", u);
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
+void append_escaped(std::string& out, std::string_view s) { out += core::json_string(s); }
 
 void append_number(std::string& out, double v) {
     char buf[32];
