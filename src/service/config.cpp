@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +39,17 @@ std::string type_name(const toml::node& n) {
         case toml::node_type::array: return "an array";
         default: return "a date or time";
     }
+}
+
+// A double as TOML writes it: always with a decimal point or exponent, exact on read-back.
+std::string format_number(double v) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    std::string s = buf;
+    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    return s;
 }
 
 std::string quoted(std::string_view s) {
@@ -330,11 +343,119 @@ loopback_config parse_loopback(const toml::table& t, const std::string& prefix) 
     return l;
 }
 
+// A table that may be absent; a value that is not a table is an error.
+const toml::table* get_table(const toml::table& root, std::string_view key) {
+    const toml::node* n = root.get(key);
+    if (!n) return nullptr;
+    const auto* t = n->as_table();
+    if (!t) throw bad_field{line_of(*n), std::string(key), "expected a table ([" + std::string(key) + "]), got " + type_name(*n)};
+    return t;
+}
+
+jack_config parse_jack(const toml::table& root) {
+    jack_config j;
+    const toml::table* t = get_table(root, "jack");
+    if (!t) return j;
+    check_keys(*t, "jack.", {"enabled", "client_name", "server_name", "wait_for_server"});
+    j.enabled = get_bool(*t, "enabled", "jack.enabled", j.enabled);
+    j.client_name = get_string(*t, "client_name", "jack.client_name", false, line_of(*t), j.client_name);
+    j.server_name = get_string(*t, "server_name", "jack.server_name", false, line_of(*t), j.server_name);
+    j.wait_for_server = get_bool(*t, "wait_for_server", "jack.wait_for_server", j.wait_for_server);
+    return j;
+}
+
+alsa_config parse_alsa(const toml::table& root) {
+    alsa_config a;
+    const toml::table* t = get_table(root, "alsa");
+    if (!t) return a;
+    check_keys(*t, "alsa.", {"enabled", "client_name", "import", "exclude"});
+    a.enabled = get_bool(*t, "enabled", "alsa.enabled", a.enabled);
+    a.client_name = get_string(*t, "client_name", "alsa.client_name", false, line_of(*t), a.client_name);
+    a.import_ports = get_bool(*t, "import", "alsa.import", a.import_ports);
+    if (const toml::node* n = t->get("exclude")) {
+        const auto* arr = n->as_array();
+        if (!arr) throw bad_field{line_of(*n), "alsa.exclude", "expected an array of strings, got " + type_name(*n)};
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+            const auto* s = (*arr)[i].as_string();
+            const std::string field = "alsa.exclude[" + std::to_string(i) + "]";
+            if (!s) throw bad_field{line_of((*arr)[i]), field, "expected a string, got " + type_name((*arr)[i])};
+            if (s->get().empty()) throw bad_field{line_of((*arr)[i]), field, "must not be empty"};
+            a.exclude.push_back(s->get());
+        }
+    }
+    return a;
+}
+
+lv2_config parse_lv2(const toml::table& root) {
+    lv2_config l;
+    const toml::table* t = get_table(root, "lv2");
+    if (!t) return l;
+    check_keys(*t, "lv2.", {"enabled", "sample_rate", "block_size"});
+    l.enabled = get_bool(*t, "enabled", "lv2.enabled", l.enabled);
+    l.sample_rate = static_cast<std::uint32_t>(get_int(*t, "sample_rate", "lv2.sample_rate", 8000, 384000, l.sample_rate));
+    l.block_size = static_cast<std::uint32_t>(get_int(*t, "block_size", "lv2.block_size", 16, 8192, l.block_size, true));
+    return l;
+}
+
+plugin_config parse_plugin(const toml::table& t, const std::string& prefix) {
+    check_keys(t, prefix + ".", {"name", "uri", "controls", "state"});
+    plugin_config p;
+    p.name = get_string(t, "name", prefix + ".name", true, line_of(t));
+    p.uri = get_string(t, "uri", prefix + ".uri", true, line_of(t));
+    if (const toml::node* n = t.get("controls")) {
+        const auto* ct = n->as_table();
+        if (!ct) throw bad_field{line_of(*n), prefix + ".controls", "expected a table (symbol = number), got " + type_name(*n)};
+        for (auto&& [key, value] : *ct) {
+            const std::string field = prefix + ".controls." + std::string(key.str());
+            double v = 0;
+            if (const auto* f = value.as_floating_point()) v = f->get();
+            else if (const auto* i = value.as_integer()) v = static_cast<double>(i->get());
+            else if (const auto* b = value.as_boolean()) v = b->get() ? 1.0 : 0.0;
+            else throw bad_field{line_of(value), field, "expected a number, got " + type_name(value)};
+            p.controls.push_back({std::string(key.str()), v});
+        }
+        std::sort(p.controls.begin(), p.controls.end(),
+                  [](const auto& a, const auto& b) { return a.symbol < b.symbol; });
+    }
+    if (const toml::node* n = t.get("state")) {
+        const auto* s = n->as_string();
+        if (!s) throw bad_field{line_of(*n), prefix + ".state", "expected a string (the plugin's state), got " + type_name(*n)};
+        p.state = s->get();
+    }
+    return p;
+}
+
+connection_config parse_connection(const toml::table& t, const std::string& prefix) {
+    check_keys(t, prefix + ".", {"from", "to"});
+    connection_config c;
+    c.from = get_string(t, "from", prefix + ".from", true, line_of(t));
+    c.to = get_string(t, "to", prefix + ".to", true, line_of(t));
+    return c;
+}
+
 config parse_table(const toml::table& root) {
     config c;
-    check_keys(root, "", {"limits", "devices", "loopbacks", "naming"});
+    check_keys(root, "", {"limits", "devices", "loopbacks", "naming", "jack", "alsa", "lv2", "plugins", "connections"});
     c.limits = parse_limits(root);
     c.naming = parse_naming(root);
+    c.jack = parse_jack(root);
+    c.alsa = parse_alsa(root);
+    c.lv2 = parse_lv2(root);
+    if (const auto* plugins = get_table_array(root, "plugins", "plugins")) {
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < plugins->size(); ++i) {
+            const auto& pt = *(*plugins)[i].as_table();
+            const std::string field = "plugins[" + std::to_string(i) + "]";
+            plugin_config p = parse_plugin(pt, field);
+            if (!names.insert(p.name).second)
+                throw bad_field{line_of(*pt.get("name")), field + ".name", "plugin name " + quoted(p.name) + " is used twice"};
+            c.plugins.push_back(std::move(p));
+        }
+    }
+    if (const auto* conns = get_table_array(root, "connections", "connections")) {
+        for (std::size_t i = 0; i < conns->size(); ++i)
+            c.connections.push_back(parse_connection(*(*conns)[i].as_table(), "connections[" + std::to_string(i) + "]"));
+    }
     if (const auto* devices = get_table_array(root, "devices", "devices")) {
         std::set<std::string> names;
         for (std::size_t i = 0; i < devices->size(); ++i) {
@@ -483,6 +604,43 @@ std::string format_config(const config& c) {
                 o << "  name = " << quoted(cn.name) << "\n";
             }
         }
+    }
+    if (!(c.jack == jack_config{})) {
+        o << "\n[jack]\n";
+        o << "enabled = " << (c.jack.enabled ? "true" : "false") << "\n";
+        o << "client_name = " << quoted(c.jack.client_name) << "\n";
+        if (!c.jack.server_name.empty()) o << "server_name = " << quoted(c.jack.server_name) << "\n";
+        o << "wait_for_server = " << (c.jack.wait_for_server ? "true" : "false") << "\n";
+    }
+    if (!(c.alsa == alsa_config{})) {
+        o << "\n[alsa]\n";
+        o << "enabled = " << (c.alsa.enabled ? "true" : "false") << "\n";
+        o << "client_name = " << quoted(c.alsa.client_name) << "\n";
+        o << "import = " << (c.alsa.import_ports ? "true" : "false") << "\n";
+        o << "exclude = [";
+        for (std::size_t i = 0; i < c.alsa.exclude.size(); ++i) o << (i ? ", " : "") << quoted(c.alsa.exclude[i]);
+        o << "]\n";
+    }
+    if (!(c.lv2 == lv2_config{})) {
+        o << "\n[lv2]\n";
+        o << "enabled = " << (c.lv2.enabled ? "true" : "false") << "\n";
+        o << "sample_rate = " << c.lv2.sample_rate << "\n";
+        o << "block_size = " << c.lv2.block_size << "\n";
+    }
+    for (const auto& p : c.plugins) {
+        o << "\n[[plugins]]\n";
+        o << "name = " << quoted(p.name) << "\n";
+        o << "uri = " << quoted(p.uri) << "\n";
+        if (!p.state.empty()) o << "state = " << quoted(p.state) << "\n";
+        if (!p.controls.empty()) {
+            o << "\n  [plugins.controls]\n";
+            for (const auto& k : p.controls) o << "  " << quoted(k.symbol) << " = " << format_number(k.value) << "\n";
+        }
+    }
+    for (const auto& k : c.connections) {
+        o << "\n[[connections]]\n";
+        o << "from = " << quoted(k.from) << "\n";
+        o << "to = " << quoted(k.to) << "\n";
     }
     return o.str();
 }

@@ -29,6 +29,8 @@
 #include "umpd/ipc/shm.hpp"
 #include "umpd/service/app_device.hpp"
 #include "umpd/service/config.hpp"
+#include "umpd/service/driver.hpp"
+#include "umpd/service/local_connection.hpp"
 #include "umpd/service/endpoint_discovery.hpp"
 #include "umpd/service/endpoint_model.hpp"
 #include "umpd/service/midi1_ports.hpp"
@@ -165,7 +167,7 @@ std::string_view data_error_kind(data_error::kind k) {
 
 }  // namespace
 
-struct server::impl {
+struct server::impl final : driver_host {
     struct client {
         ipc::unique_fd fd;
         pid_t pid = 0;
@@ -212,9 +214,16 @@ struct server::impl {
     ipc::unique_fd discovery_timer;
     std::size_t numbers_saved = 0;  // port-number records in the state file
 
+    // Drivers beyond the virtual one (driver.hpp); those below drivers_started have
+    // run start() and hear about endpoint changes.
+    std::vector<std::unique_ptr<driver>> drivers;
+    std::size_t drivers_started = 0;
+    std::map<int, std::function<void()>> watched;  // fds drivers watch in the control loop
+
     explicit impl(server_options o) : options(std::move(o)) {}
 
     ~impl() {
+        stop_drivers();
         if (data) {
             for (auto& [h, c] : connections) (void)data->remove_connection(h);
             data->stop();
@@ -375,8 +384,94 @@ struct server::impl {
             !add_to_epoll(data->notify_fd(), message) || !add_to_epoll(discovery_timer.get(), message))
             return false;
         log_line("listening on %s", socket_path.c_str());
+        start_drivers();
         return true;
     }
+
+    // ---- drivers (driver.hpp) -------------------------------------------------------
+
+    void start_drivers() {
+        for (const auto& make : options.drivers) {
+            std::unique_ptr<driver> d;
+            try {
+                d = make(*this);
+            } catch (const std::exception& e) {
+                log_line("a driver could not be created: %s", e.what());
+                continue;
+            }
+            if (!d) continue;
+            drivers.push_back(std::move(d));
+            drivers.back()->start();
+            drivers_started = drivers.size();
+            drivers.back()->endpoints_changed();
+        }
+    }
+
+    void stop_drivers() {
+        // In reverse: a later driver may use what an earlier one published.
+        for (auto it = drivers.rbegin(); it != drivers.rend(); ++it) (*it)->stop();
+        drivers_started = 0;
+        drivers.clear();
+    }
+
+    void drivers_endpoints_changed() {
+        for (std::size_t i = 0; i < drivers_started && i < drivers.size(); ++i) drivers[i]->endpoints_changed();
+    }
+
+    registry& devices() override { return *reg; }
+    const midi1_ports& ports() const override { return names; }
+    router& data_path() override { return *data; }
+    const config& current_config() const override { return current; }
+
+    std::error_code open_local(endpoint_handle e, bool owner, local_connection& conn) override {
+        if (reg->endpoint_by_handle(e) == nullptr) return make_error_code(service_errc::not_found);
+        if (connections.size() >= current.limits.max_connections) return make_error_code(service_errc::limit);
+        const connection_handle h = next_connection++;
+        if (auto ec = data->add_connection(conn.setup(h, e, owner))) return ec;
+        connections.emplace(h, connection{h, -1, e, owner});
+        conn.opened(h, e, owner);
+        tell_owner(connections.at(h), "endpoint_opened");
+        return {};
+    }
+
+    void close_local(local_connection& conn) override {
+        if (!conn.is_open()) return;
+        auto it = connections.find(conn.handle());
+        conn.closed();
+        if (it == connections.end()) return;
+        const connection gone = it->second;
+        (void)data->remove_connection(it->first);
+        connections.erase(it);
+        tell_owner(gone, "endpoint_closed");
+    }
+
+    std::error_code watch(int fd, std::function<void()> on_readable) override {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        if (::epoll_ctl(epoll_fd.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return {errno, std::system_category()};
+        watched[fd] = std::move(on_readable);
+        return {};
+    }
+
+    void unwatch(int fd) override {
+        if (watched.erase(fd) != 0) (void)::epoll_ctl(epoll_fd.get(), EPOLL_CTL_DEL, fd, nullptr);
+    }
+
+    void set_status(std::string_view driver_name, std::string state, std::string detail) override {
+        reg->add_driver({std::string(driver_name), std::move(state), std::move(detail)});
+    }
+
+    void save_config() override { save(); }
+
+    void broadcast(const json& ev) override {
+        json out = ev;
+        out["v"] = ipc::protocol_version;
+        for (auto& [fd, c] : clients)
+            if (c->subscribed) send_to(*c, out);
+    }
+
+    void log(std::string_view line) override { log_line("%.*s", static_cast<int>(line.size()), line.data()); }
 
     // ---- the loop ------------------------------------------------------------------
 
@@ -398,6 +493,10 @@ struct server::impl {
                     take_captured();
                 } else if (fd == discovery_timer.get()) discovery_deadlines();
                 else if (clients.count(fd) != 0) serve_client(fd);
+                else if (auto w = watched.find(fd); w != watched.end()) {
+                    const auto on_readable = w->second;  // it may unwatch itself
+                    on_readable();
+                }
             }
             drop_doomed();
         }
@@ -603,13 +702,25 @@ struct server::impl {
         else if (op == "set_naming") op_set_naming(req, r);
         else if (op == "set_global_naming") op_set_global_naming(req, r);
         else if (op == "get_global_naming") r.result = {{"naming", std::string(naming::to_string(names.settings().global))}};
-        else known = false;
+        else known = ask_drivers(op, req, r);
         if (!known) {
             r.fail("unknown_op", "unknown op '" + op + "'");
             return respond(c, id, r, true);
         }
         respond(c, id, r, !r.ok && r.code == "bad_request");
         // An open's fds were sent with the reply; umpd keeps its own references.
+    }
+
+    // A request for a driver (plugins, transport, ...): the first driver that knows the op answers.
+    bool ask_drivers(const std::string& op, const json& req, reply& r) {
+        for (std::size_t i = 0; i < drivers_started && i < drivers.size(); ++i) {
+            driver_reply dr;
+            if (!drivers[i]->handle(op, req, dr)) continue;
+            if (dr.ok) r.result = std::move(dr.result);
+            else r.fail(dr.code, dr.message);
+            return true;
+        }
+        return false;
     }
 
     // ---- objects ------------------------------------------------------------------
@@ -653,11 +764,6 @@ struct server::impl {
     }
 
     // ---- events -------------------------------------------------------------------
-
-    void broadcast(const json& ev) {
-        for (auto& [fd, c] : clients)
-            if (c->subscribed) send_to(*c, ev);
-    }
 
     void on_registry_event(const registry_event& ev) {
         using k = registry_event::kind;
@@ -745,6 +851,13 @@ struct server::impl {
         if (options.config_path.empty()) return;
         config next = virt->snapshot(current.limits);
         next.naming = names.settings();
+        // What the drivers own comes from them; what no running driver owns is kept.
+        next.jack = current.jack;
+        next.alsa = current.alsa;
+        next.lv2 = current.lv2;
+        next.plugins = current.plugins;
+        next.connections = current.connections;
+        for (const auto& d : drivers) d->snapshot(next);
         if (next == current && config_found) return;
         if (auto ec = write_file_atomically(options.config_path, format_config(next))) {
             log_line("cannot save %s: %s", options.config_path.c_str(), ec.message().c_str());
@@ -772,6 +885,7 @@ struct server::impl {
         refresh_ports();
         current = std::move(*r.value);
         config_found = found;
+        for (std::size_t i = 0; i < drivers_started && i < drivers.size(); ++i) drivers[i]->apply(current);
         log_line("configuration reloaded from %s", options.config_path.c_str());
         return true;
     }
@@ -790,8 +904,9 @@ struct server::impl {
 
     void op_status(reply& r) {
         const router_counters k = data->counters();
-        json drivers = json::array();
-        for (const auto& d : reg->drivers()) drivers.push_back({{"name", d.name}, {"state", d.state}, {"detail", d.detail}});
+        json driver_lines = json::array();
+        for (const auto& d : reg->drivers())
+            driver_lines.push_back({{"name", d.name}, {"state", d.state}, {"detail", d.detail}});
         const auto uptime =
             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
         std::size_t attached = 0;
@@ -801,7 +916,7 @@ struct server::impl {
                     {"uptime_s", uptime},
                     {"runtime_dir", options.runtime_dir},
                     {"config_file", options.config_path.empty() ? json() : json(options.config_path)},
-                    {"drivers", drivers},
+                    {"drivers", driver_lines},
                     {"clients", clients.size()},
                     {"devices", reg->devices().size()},
                     {"endpoints", reg->endpoint_count()},
@@ -1494,6 +1609,7 @@ struct server::impl {
                            {"endpoint", id},
                            {"ports", ports_json(names.index().ports_of(id))}});
         save_state();
+        drivers_endpoints_changed();
     }
 
     void load_state() {

@@ -1,5 +1,5 @@
 // umpd's configuration file (TOML, docs/config.md): limits, virtual devices and
-// loopbacks. Parsed strictly: an unknown key, a wrong type or a value out of range is
+// loopbacks, naming, the drivers (jack, alsa, lv2), plugin instances and connections. Parsed strictly: an unknown key, a wrong type or a value out of range is
 // an error naming the file, the line and the field, so a typo is never silently
 // ignored. Written atomically (temporary file in the same folder, fsync, rename).
 //
@@ -91,11 +91,64 @@ struct naming_config {
     friend bool operator==(const naming_config&, const naming_config&) = default;
 };
 
+// [jack]: the JACK driver (docs/jack.md).
+struct jack_config {
+    bool enabled = true;
+    std::string client_name = "umpd";
+    std::string server_name;       // empty: JACK's default ($JACK_DEFAULT_SERVER, else "default")
+    bool wait_for_server = false;  // no server at start: keep trying (else: status says absent)
+    friend bool operator==(const jack_config&, const jack_config&) = default;
+};
+
+// [alsa]: the ALSA sequencer driver (docs/alsa.md).
+struct alsa_config {
+    bool enabled = true;
+    std::string client_name = "umpd";
+    bool import_ports = true;          // key `import`: other clients' ports become endpoints
+    std::vector<std::string> exclude;  // glob patterns on "CLIENT NAME:PORT NAME"; never imported
+    friend bool operator==(const alsa_config&, const alsa_config&) = default;
+};
+
+// [[plugins]]: one LV2 plugin instance of the lv2 driver (docs/plugin-host.md).
+struct plugin_control_config {
+    std::string symbol;
+    double value = 0;
+    friend bool operator==(const plugin_control_config&, const plugin_control_config&) = default;
+};
+struct plugin_config {
+    std::string name;  // the instance's device name, unique among plugins
+    std::string uri;
+    std::vector<plugin_control_config> controls;  // [plugins.controls] symbol = value, sorted by symbol
+    std::string state;                            // LV2 state (Turtle) where the plugin has the extension
+    friend bool operator==(const plugin_config&, const plugin_config&) = default;
+};
+
+// [lv2]: the plugin host's rendering.
+struct lv2_config {
+    bool enabled = true;
+    std::uint32_t sample_rate = 48000;
+    std::uint32_t block_size = 64;
+    friend bool operator==(const lv2_config&, const lv2_config&) = default;
+};
+
+// [[connections]]: a route from an endpoint's source to an endpoint's destination
+// (endpoint ids or unique names), kept by the service's router.
+struct connection_config {
+    std::string from;
+    std::string to;
+    friend bool operator==(const connection_config&, const connection_config&) = default;
+};
+
 struct config {
     limits_config limits;
     std::vector<device_config> devices;
     std::vector<loopback_config> loopbacks;
     naming_config naming{};
+    jack_config jack{};
+    alsa_config alsa{};
+    lv2_config lv2{};
+    std::vector<plugin_config> plugins;
+    std::vector<connection_config> connections;
     friend bool operator==(const config&, const config&) = default;
 };
 

@@ -11,6 +11,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "umpd/service/driver.hpp"
 
 namespace umpd::service {
 
@@ -19,6 +22,9 @@ struct server_options {
     std::string config_path;   // empty: no config file (embedded default, nothing saved)
     std::string version;       // "0.1.0", reported by hello and status
     std::string state_path;    // port numbers (ports.toml); empty: kept in memory only
+    // The drivers beyond the built-in virtual one (jack, alsa, lv2), made and started
+    // in this order once the virtual devices are published (driver.hpp).
+    std::vector<driver_factory> drivers;
 };
 
 class server {
