@@ -110,6 +110,45 @@ TEST(config_file, format_round_trips) {
     EXPECT_EQ(*r.value, c);
 }
 
+TEST(config_file, driver_sections_default_when_absent_and_are_not_written_then) {
+    const auto r = parse_config("", "x.toml");
+    ASSERT_TRUE(r.value);
+    EXPECT_TRUE(r.value->jack.enabled);
+    EXPECT_FALSE(r.value->jack.wait_for_server);
+    EXPECT_TRUE(r.value->alsa.enabled);
+    EXPECT_TRUE(r.value->alsa.import_ports);
+    EXPECT_EQ(r.value->lv2.block_size, 64u);
+    const std::string text = format_config(default_config());
+    EXPECT_EQ(text.find("[jack]"), std::string::npos);
+    EXPECT_EQ(text.find("[alsa]"), std::string::npos);
+    EXPECT_EQ(text.find("[lv2]"), std::string::npos);
+}
+
+TEST(config_file, drivers_plugins_and_connections_round_trip) {
+    config c = default_config();
+    c.jack = {true, "studio", "private", true};
+    c.alsa = {false, "umpd-seq", false, {"umpd*", "Midi Through:*", "a \"quoted\" one"}};
+    c.lv2 = {true, 44100, 128};
+    c.plugins.push_back({"Transpose", "http://gareus.org/oss/lv2/midifilter#miditranspose",
+                         {{"transpose", 12.0}, {"z-last", 0.1}}, ""});
+    c.plugins.push_back({"Seq", "urn:seq", {}, "@prefix state: <http://lv2plug.in/ns/ext/state#> .\n<> state:x 1 ."});
+    c.connections.push_back({"umpd Virtual Device/1", "Transpose"});
+    const auto r = parse_config(format_config(c), "round.toml");
+    ASSERT_TRUE(r.value) << r.error.to_string() << "\n" << format_config(c);
+    EXPECT_EQ(*r.value, c);
+}
+
+TEST(config_file, plugin_controls_accept_integers_and_booleans_and_are_sorted) {
+    const auto r = parse_config("[[plugins]]\nname = \"P\"\nuri = \"urn:p\"\n[plugins.controls]\nz = 3\na = true\nm = 0.5\n",
+                                "x.toml");
+    ASSERT_TRUE(r.value) << r.error.to_string();
+    const auto& k = r.value->plugins.at(0).controls;
+    ASSERT_EQ(k.size(), 3u);
+    EXPECT_EQ(k[0], (plugin_control_config{"a", 1.0}));
+    EXPECT_EQ(k[1], (plugin_control_config{"m", 0.5}));
+    EXPECT_EQ(k[2], (plugin_control_config{"z", 3.0}));
+}
+
 TEST(config_file, load_reports_a_missing_file_as_not_found_with_the_default) {
     temp_dir t;
     bool found = true;
