@@ -703,3 +703,122 @@ TEST(router_capture, inject_writes_to_one_connection_and_wakes_it) {
 }
 
 }  // namespace
+
+namespace {
+
+// Routes: what comes out of one endpoint's source also goes to another's destination.
+struct routed_pair {
+    router r{test_limits()};
+    client a = make_client();
+    client b = make_client();
+    explicit routed_pair(endpoint_behaviour to_behaviour) {
+        EXPECT_FALSE(r.start());
+        EXPECT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+        EXPECT_FALSE(r.add_endpoint(2, 2, to_behaviour));
+        EXPECT_FALSE(r.add_connection(a.setup(10, 1)));
+        EXPECT_FALSE(r.add_connection(b.setup(11, 2, to_behaviour == endpoint_behaviour::app_owned)));
+    }
+};
+
+}  // namespace
+
+TEST(router_routes, a_route_delivers_a_source_to_another_destination_with_its_timestamp) {
+    routed_pair s(endpoint_behaviour::app_owned);
+    ASSERT_FALSE(s.r.add_route(1, 2));
+    s.a.send(0, tagged(1));
+    const auto at_a = s.a.receive();
+    ASSERT_TRUE(at_a);
+    EXPECT_EQ(tag_of(*at_a), 1u);
+    const auto at_owner = s.b.receive();  // B's owner gets it, as if a client had sent it
+    ASSERT_TRUE(at_owner);
+    EXPECT_EQ(tag_of(*at_owner), 1u);
+    EXPECT_EQ(at_owner->timestamp_ns, at_a->timestamp_ns);
+    EXPECT_EQ(s.r.counters(2).routed, 1u);
+
+    // Removed: A's messages stay on A.
+    ASSERT_FALSE(s.r.remove_route(1, 2));
+    s.a.send(0, tagged(2));
+    EXPECT_TRUE(next_is(s.a, 2u));
+    EXPECT_FALSE(s.b.receive(50ms));
+    EXPECT_EQ(s.r.counters(2).routed, 1u);
+}
+
+TEST(router_routes, chains_and_stream_messages_are_not_routed) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    std::vector<client> clients;
+    for (std::uint32_t e = 1; e <= 3; ++e) {
+        ASSERT_FALSE(r.add_endpoint(e, e, endpoint_behaviour::loopback));
+        clients.push_back(make_client());
+        ASSERT_FALSE(r.add_connection(clients.back().setup(10 + e, e)));
+    }
+    ASSERT_FALSE(r.add_route(1, 2));
+    ASSERT_FALSE(r.add_route(2, 3));
+    clients[0].send(0, tagged(7));
+    for (client& c : clients) EXPECT_TRUE(next_is(c, 7u));
+    // An endpoint name notification is about endpoint 1: it stays there.
+    const std::uint8_t text[] = {'x'};
+    clients[0].send(0, umpd::core::make_endpoint_name(umpd::core::packet_format::complete, text));
+    ASSERT_TRUE(clients[0].receive());
+    clients[0].send(0, tagged(8));
+    for (client& c : clients) EXPECT_TRUE(next_is(c, 8u));  // 8 next, no name before it
+}
+
+TEST(router_routes, a_loop_is_cut_after_max_route_depth_and_counted) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::loopback));
+    client a = make_client();
+    client b = make_client();
+    ASSERT_FALSE(r.add_connection(a.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(b.setup(11, 2)));
+    ASSERT_FALSE(r.add_route(1, 2));
+    ASSERT_FALSE(r.add_route(2, 1));
+    a.send(0, tagged(1));
+    // Out of A at hops 0, 2, 4, 6, 8; out of B at 1, 3, 5, 7; then the chain is cut.
+    EXPECT_EQ(a.receive_n(5).size(), 5u);
+    EXPECT_EQ(b.receive_n(4).size(), 4u);
+    EXPECT_FALSE(a.receive(50ms));
+    EXPECT_FALSE(b.receive(50ms));
+    EXPECT_EQ(r.counters().route_loops, 1u);
+    static_assert(router::max_route_depth == 8);
+}
+
+TEST(router_routes, control_errors_and_endpoint_removal) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::loopback));
+    using umpd::service::service_errc;
+    EXPECT_EQ(r.add_route(1, 9), make_error_code(service_errc::not_found));
+    EXPECT_EQ(r.add_route(9, 1), make_error_code(service_errc::not_found));
+    EXPECT_EQ(r.add_route(1, 1), make_error_code(service_errc::invalid_argument));
+    EXPECT_EQ(r.remove_route(1, 2), make_error_code(service_errc::not_found));
+    ASSERT_FALSE(r.add_route(1, 2));
+    EXPECT_EQ(r.add_route(1, 2), make_error_code(service_errc::already_exists));
+    ASSERT_FALSE(r.add_route(2, 1));
+    // Removing endpoint 2 takes both routes with it; a new endpoint 2 has none.
+    ASSERT_FALSE(r.remove_endpoint(2));
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::loopback));
+    EXPECT_EQ(r.remove_route(1, 2), make_error_code(service_errc::not_found));
+    EXPECT_EQ(r.remove_route(2, 1), make_error_code(service_errc::not_found));
+    client a = make_client();
+    client b = make_client();
+    ASSERT_FALSE(r.add_connection(a.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(b.setup(11, 2)));
+    a.send(0, tagged(1));
+    EXPECT_TRUE(next_is(a, 1u));
+    EXPECT_FALSE(b.receive(50ms));
+}
+
+TEST(router_routes, a_message_routed_to_a_stopped_device_waits_for_start_io) {
+    routed_pair s(endpoint_behaviour::app_owned);
+    ASSERT_FALSE(s.r.add_route(1, 2));
+    ASSERT_FALSE(s.r.stop_io(2));
+    s.a.send(0, tagged(1));
+    EXPECT_TRUE(next_is(s.a, 1u));
+    EXPECT_FALSE(s.b.receive(50ms));
+    ASSERT_FALSE(s.r.start_io(2));
+    EXPECT_TRUE(next_is(s.b, 1u));
+}
