@@ -1,0 +1,269 @@
+// The lv2 driver's render thread (see renderer.hpp).
+#include "renderer.hpp"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <type_traits>
+
+namespace umpd::lv2::service_detail {
+
+namespace {
+
+[[nodiscard]] std::uint64_t monotonic_ns() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+void sleep_until(std::uint64_t t) noexcept {
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(t / 1'000'000'000u);
+    ts.tv_nsec = static_cast<long>(t % 1'000'000'000u);
+    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+}
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
+    timespec limit{1, 0};  // a bound, so a lost wake-up costs a second, never a hang
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, &limit, nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+// How much a block may be late before the clock is re-anchored instead of catching up.
+constexpr std::uint64_t max_lateness_ns = 100'000'000;
+
+}  // namespace
+
+static_assert(std::is_trivially_copyable_v<transport_snapshot>, "copied through the sequence lock as words");
+
+void render_slot::prepare() {
+    buffers.assign(inputs.size(), {});
+    for (auto& b : buffers) {
+        b.pending.resize(pending_capacity);
+        b.block.resize(pending_capacity);
+    }
+    spans.assign(inputs.size(), {});
+}
+
+renderer::renderer(std::uint32_t sample_rate, std::uint32_t block_size)
+    : rate_(sample_rate),
+      block_(block_size),
+      latency_ns_(frames_ns(block_size) + safety_ns),
+      transport_(static_cast<double>(sample_rate)) {
+    sets_.push_back(std::make_unique<std::vector<render_slot*>>());
+    current_.store(sets_.back().get(), std::memory_order_release);
+    publish(0);
+}
+
+renderer::~renderer() { stop(); }
+
+std::uint64_t renderer::frames_ns(std::uint64_t frames) const noexcept {
+    // Exact for any run length: whole seconds apart, the remainder rounded half up.
+    return frames / rate_ * 1'000'000'000u + ((frames % rate_) * 1'000'000'000u + rate_ / 2) / rate_;
+}
+
+void renderer::start() {
+    if (running_) return;
+    stop_requested_.store(false, std::memory_order_release);
+    thread_ = std::thread([this] { run(); });
+    running_ = true;
+}
+
+void renderer::stop() {
+    if (!running_) return;
+    stop_requested_.store(true, std::memory_order_release);
+    wake();
+    thread_.join();
+    running_ = false;
+}
+
+void renderer::wake() noexcept {
+    wake_word_.fetch_add(1, std::memory_order_acq_rel);
+    futex_wake(wake_word_);
+}
+
+void renderer::set_slots(std::vector<render_slot*> slots) {
+    sets_.push_back(std::make_unique<std::vector<render_slot*>>(std::move(slots)));
+    current_.store(sets_.back().get(), std::memory_order_release);
+    const std::uint64_t gen = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (running_) {
+        wake();
+        while (acknowledged_.load(std::memory_order_acquire) < gen)
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    // The render thread holds the newest set only: the older ones can go.
+    sets_.erase(sets_.begin(), sets_.end() - 1);
+}
+
+bool renderer::push(const transport_command& c, std::uint64_t& sequence) {
+    const std::uint64_t head = commands_head_.load(std::memory_order_relaxed);
+    if (head - commands_tail_.load(std::memory_order_acquire) >= command_capacity) return false;
+    commands_[head % command_capacity] = c;
+    commands_head_.store(head + 1, std::memory_order_release);
+    sequence = head + 1;
+    if (running_) wake();
+    else {
+        // No render thread (not started yet): apply here; the caller is the only thread.
+        transport_.apply(c);
+        commands_tail_.store(head + 1, std::memory_order_release);
+        publish(monotonic_ns());
+    }
+    return true;
+}
+
+bool renderer::wait_applied(std::uint64_t sequence) const {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (commands_tail_.load(std::memory_order_acquire) < sequence) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return true;
+}
+
+void renderer::publish(std::uint64_t time_ns) noexcept {
+    transport_snapshot s;
+    s.state = transport_.state();
+    s.time_ns = time_ns;
+    std::array<std::uint64_t, snapshot_words> words{};
+    std::memcpy(words.data(), &s, sizeof s);
+    const std::uint32_t seq = snapshot_seq_.load(std::memory_order_relaxed);
+    snapshot_seq_.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    for (std::size_t i = 0; i < snapshot_words; ++i) snapshot_[i].store(words[i], std::memory_order_relaxed);
+    snapshot_seq_.store(seq + 2, std::memory_order_release);
+}
+
+transport_snapshot renderer::state() const noexcept {
+    std::array<std::uint64_t, snapshot_words> words{};
+    for (;;) {
+        const std::uint32_t before = snapshot_seq_.load(std::memory_order_acquire);
+        if (before & 1u) {
+            std::this_thread::yield();
+            continue;
+        }
+        for (std::size_t i = 0; i < snapshot_words; ++i) words[i] = snapshot_[i].load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (snapshot_seq_.load(std::memory_order_relaxed) == before) break;
+    }
+    transport_snapshot s;
+    std::memcpy(static_cast<void*>(&s), words.data(), sizeof s);
+    return s;
+}
+
+void renderer::run() noexcept {
+    // Real-time priority when the system grants it; umpd runs on without it.
+    sched_param param{};
+    param.sched_priority = 70;
+    (void)::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param);
+
+    std::uint64_t origin = 0;
+    std::uint64_t frames = 0;
+    bool anchored = false;
+    while (!stop_requested_.load(std::memory_order_acquire)) {
+        const std::uint32_t seen = wake_word_.load(std::memory_order_acquire);
+        const std::uint64_t gen = generation_.load(std::memory_order_acquire);
+        const std::vector<render_slot*>* set = current_.load(std::memory_order_acquire);
+        acknowledged_.store(gen, std::memory_order_release);
+        const bool commands = commands_head_.load(std::memory_order_acquire) !=
+                              commands_tail_.load(std::memory_order_relaxed);
+        if (set->empty() && !transport_.state().playing && !commands) {
+            // Idle: nothing to render and no time to keep.
+            futex_wait(wake_word_, seen);
+            anchored = false;
+            continue;
+        }
+        if (!anchored) {
+            origin = monotonic_ns();
+            frames = 0;
+            anchored = true;
+        }
+        const std::uint64_t window_start = origin + frames_ns(frames);
+        const std::uint64_t window_end = origin + frames_ns(frames + block_);
+        const std::uint64_t deadline = window_end + safety_ns;
+        sleep_until(deadline);
+        if (stop_requested_.load(std::memory_order_acquire)) break;
+        const std::uint64_t now = monotonic_ns();
+        if (now > deadline + max_lateness_ns) {
+            // Far behind (a suspended machine, a stalled thread): start again from now
+            // rather than rendering a burst of old blocks.
+            late_blocks_.fetch_add(1, std::memory_order_relaxed);
+            origin = now - frames_ns(block_) - safety_ns;
+            frames = 0;
+            continue;
+        }
+        render_block(window_start, window_end);
+        frames += block_;
+    }
+}
+
+void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept {
+    // Transport changes, at frame 0 of this block.
+    std::array<transport_command, command_capacity> taken{};
+    std::size_t n = 0;
+    const std::uint64_t head = commands_head_.load(std::memory_order_acquire);
+    std::uint64_t tail = commands_tail_.load(std::memory_order_relaxed);
+    for (; tail != head && n < taken.size(); ++tail) {
+        taken[n] = commands_[tail % command_capacity];
+        taken[n].offset = 0;
+        ++n;
+    }
+    const std::uint64_t out_start = window_start + latency_ns_;
+    transport_.plan_block(block_, std::span<const transport_command>(taken.data(), n), timeline_);
+    // The state now describes the end of this block; its time is the block's output end.
+    publish(out_start + frames_ns(block_));
+    commands_tail_.store(tail, std::memory_order_release);
+
+    const std::vector<render_slot*>& set = *current_.load(std::memory_order_acquire);
+    for (render_slot* slot : set) {
+        for (std::size_t i = 0; i < slot->inputs.size(); ++i) {
+            service::local_connection& conn = *slot->inputs[i];
+            render_slot::input_buffers& b = slot->buffers[i];
+            // Everything that has arrived, after what was already waiting.
+            std::uint64_t ts = 0;
+            core::packet p{};
+            bool read_any = false;
+            while (b.pending_count < b.pending.size()) {
+                if (!conn.read(ts, p)) break;
+                b.pending[b.pending_count++] = timed_packet{ts, p};
+                read_any = true;
+            }
+            if (read_any) conn.release();
+            if (b.pending_count == b.pending.size()) ++slot->input_overflow;
+            // This window's messages (and late ones) now; later ones wait.
+            b.block_count = 0;
+            std::size_t kept = 0;
+            for (std::size_t k = 0; k < b.pending_count; ++k) {
+                const timed_packet& m = b.pending[k];
+                if (m.timestamp_ns < window_end) {
+                    const std::uint64_t at = m.timestamp_ns < window_start ? window_start : m.timestamp_ns;
+                    b.block[b.block_count++] = timed_packet{at + latency_ns_, m.packet};
+                } else {
+                    b.pending[kept++] = m;
+                }
+            }
+            b.pending_count = kept;
+            slot->spans[i] = std::span<const timed_packet>(b.block.data(), b.block_count);
+        }
+        (void)slot->plugin->render(out_start, block_, slot->spans, &timeline_);
+        for (std::size_t o = 0; o < slot->outputs.size(); ++o) {
+            const auto events = slot->plugin->output(o);
+            if (events.empty()) continue;
+            service::local_connection& conn = *slot->outputs[o];
+            for (const timed_packet& e : events) (void)conn.write(e.timestamp_ns, e.packet);
+            conn.flush();
+        }
+    }
+}
+
+}  // namespace umpd::lv2::service_detail
