@@ -254,6 +254,34 @@ TEST(router, app_owned_both_directions) {
     EXPECT_TRUE(next_is(owner, 3u));  // first after 1, 2: its own 50 did not come back
 }
 
+TEST(router, app_owned_keeps_the_senders_timestamps_both_ways) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 5, endpoint_behaviour::app_owned));
+    client owner = make_client();
+    client c = make_client();
+    ASSERT_FALSE(r.add_connection(owner.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(c.setup(11, 1)));
+    // A plugin host stamps its output with when it plays: a past stamp stays as it is,
+    // a future one is delivered on time with that same stamp.
+    const std::uint64_t past = now_ns() - 3'000'000;
+    owner.send(past, tagged(1));
+    auto m = c.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, past);
+    const std::uint64_t future = now_ns() + 20'000'000;
+    owner.send(future, tagged(2));
+    m = c.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, future);
+    EXPECT_GE(now_ns(), future);
+    // A client's message reaches the owner with the client's stamp.
+    c.send(past, tagged(3));
+    m = owner.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, past);
+}
+
 TEST(router, refuses_malformed_records_and_passes_the_next) {
     single_endpoint s(endpoint_behaviour::loopback);
     auto& [r, c] = s;
