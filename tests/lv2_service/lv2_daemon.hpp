@@ -21,6 +21,7 @@
 namespace umpd_test {
 
 inline constexpr const char* transpose_uri = "http://gareus.org/oss/lv2/midifilter#miditranspose";
+inline constexpr const char* delay_uri = "http://gareus.org/oss/lv2/midifilter#mididelay";
 inline constexpr const char* stepseq_uri = "http://gareus.org/oss/lv2/stepseq#s8n8";
 
 class lv2_daemon {

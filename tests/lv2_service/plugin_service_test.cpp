@@ -323,6 +323,50 @@ TEST(plugin_service, transport_verbs_round_trip_and_clients_hear_the_changes) {
     EXPECT_EQ(changes, (std::vector<std::string>{"tempo", "meter", "locate", "record", "cycle", "play", "stop", "cycle"}));
 }
 
+TEST(plugin_service, mididelay_follows_the_host_tempo_at_two_tempos) {
+    lv2_daemon d;
+    auto c = d.client("mididelay-test");
+    const json added = call(c, "plugin_add", {{"uri", umpd_test::delay_uri}, {"name", "delay"}});
+    ASSERT_FALSE(added.empty());
+    call(c, "plugin_set", {{"name", "delay"}, {"symbol", "bpmsrc"}, {"value", 1}});      // the host's tempo
+    call(c, "plugin_set", {{"name", "delay"}, {"symbol", "delayBPM"}, {"value", 200}});  // wrong if used
+    call(c, "plugin_set", {{"name", "delay"}, {"symbol", "delayBeats"}, {"value", 1}});
+    auto conn = c.open(added.at("endpoints").at(0).at("id").get<std::string>());
+    ASSERT_TRUE(conn);
+    for (const double bpm : {120.0, 90.0}) {
+        call(c, "transport", {{"command", "tempo"}, {"bpm", bpm}});
+        call(c, "transport", {{"command", "play"}});
+        const std::uint64_t at = now_ns() + 20'000'000;
+        ASSERT_TRUE(conn->send(note_on(60), at));
+        const auto m = receive_where(*conn, is_note_on);
+        ASSERT_TRUE(m) << "bpm " << bpm;
+        const double delay_frames = std::floor(rate * 60.0 / bpm);  // the plugin's own formula
+        const double expected = static_cast<double>(at + latency_ns) + delay_frames * frame_ns;
+        EXPECT_LE(std::abs(static_cast<double>(m->timestamp_ns) - expected), frame_ns + 1.0) << "bpm " << bpm;
+    }
+}
+
+TEST(plugin_service, a_plugin_that_floods_its_output_is_counted_and_umpd_carries_on) {
+    lv2_daemon d;
+    const json added = umpctl_json(d, {"plugin", "add", "urn:umpd:fixture:flood", "--name", "flood"});
+    EXPECT_EQ(added.value("kind", ""), "midi-generator");
+    EXPECT_EQ(added.at("endpoints").at(0).at("name"), "Flood");
+    auto c = d.client("flood-test");
+    auto conn = c.open("lv2/flood/1");
+    ASSERT_TRUE(conn);
+    EXPECT_TRUE(receive_where(*conn, [](const umpd::core::packet&) { return true; }));
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    std::uint64_t full = 0;
+    while (full == 0 && std::chrono::steady_clock::now() < end) {
+        full = umpctl_json(d, {"plugin", "info", "flood"}).at("counters").at("output_buffer_full").get<std::uint64_t>();
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_GT(full, 0u);
+    EXPECT_EQ(d.umpctl({"plugin", "remove", "flood"}).code, 0);
+    EXPECT_TRUE(d.alive());
+    EXPECT_EQ(d.umpctl({"status"}).code, 0);
+}
+
 // The beat at time t from a transport reply (a constant tempo since it).
 double beat_at(const json& t, std::uint64_t ns) {
     const double dt = static_cast<double>(ns) - static_cast<double>(t.at("time_ns").get<std::uint64_t>());

@@ -31,9 +31,10 @@ void sleep_until(std::uint64_t t) noexcept {
     }
 }
 
+// Sleeps while word == seen. Every hand-over bumps the word before waking, so a change
+// made between reading `seen` and sleeping returns at once.
 void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
-    timespec limit{1, 0};  // a bound, so a lost wake-up costs a second, never a hang
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, &limit, nullptr, 0);
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
