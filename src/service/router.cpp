@@ -551,6 +551,18 @@ struct router::impl {
         if (e->routes != nullptr) follow_routes(e, stamp, words, n);
     }
 
+    // A message to hold (in the scheduler, or parked for a stopped device).
+    static scheduled_message held(std::uint64_t ts, endpoint_state* e, std::uint8_t r, const std::uint32_t* words,
+                                  unsigned n) noexcept {
+        scheduled_message m;
+        m.timestamp_ns = ts;
+        m.endpoint = e;
+        for (unsigned i = 0; i < n; ++i) m.words[i] = words[i];
+        m.word_count = static_cast<std::uint8_t>(n);
+        m.route = r;
+        return m;
+    }
+
     // What came out of e's source, to the destinations e is routed to. Recursive through
     // deliver → fan_out; route_depth bounds a chain that loops.
     void follow_routes(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n) noexcept {
@@ -573,13 +585,7 @@ struct router::impl {
                 route_dropped.fetch_add(1, std::memory_order_relaxed);
                 continue;
             }
-            scheduled_message m;
-            m.timestamp_ns = stamp;
-            m.endpoint = to;
-            for (unsigned i = 0; i < n; ++i) m.words[i] = words[i];
-            m.word_count = static_cast<std::uint8_t>(n);
-            m.route = r;
-            parked[parked_count++] = m;
+            parked[parked_count++] = held(stamp, to, r, words, n);
             scheduled_now.store(sched.size() + parked_count, std::memory_order_relaxed);
         }
         --route_depth;
@@ -659,13 +665,7 @@ struct router::impl {
             } else if (sched.size() + parked_count >= limits.schedule_capacity) {
                 refused = data_error::kind::schedule_full;
             } else {
-                scheduled_message m;
-                m.timestamp_ns = ts;
-                m.endpoint = e;
-                for (unsigned i = 0; i < n; ++i) m.words[i] = words[i];
-                m.word_count = static_cast<std::uint8_t>(n);
-                m.route = r;
-                ok = sched.push(m);
+                ok = sched.push(held(ts, e, r, words, n));
                 refused = data_error::kind::schedule_full;
             }
             if (!ok) {

@@ -793,14 +793,8 @@ TEST(router_routes, chains_and_stream_messages_are_not_routed) {
 }
 
 TEST(router_routes, a_loop_is_cut_after_max_route_depth_and_counted) {
-    router r(test_limits());
-    ASSERT_FALSE(r.start());
-    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
-    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::loopback));
-    client a = make_client();
-    client b = make_client();
-    ASSERT_FALSE(r.add_connection(a.setup(10, 1)));
-    ASSERT_FALSE(r.add_connection(b.setup(11, 2)));
+    routed_pair s(endpoint_behaviour::loopback);
+    auto& [r, a, b] = s;
     ASSERT_FALSE(r.add_route(1, 2));
     ASSERT_FALSE(r.add_route(2, 1));
     a.send(0, tagged(1));
