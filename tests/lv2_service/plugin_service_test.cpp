@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -265,6 +266,26 @@ TEST(plugin_service, a_configured_plugin_that_cannot_load_is_logged_and_kept_in_
     EXPECT_NE(text.find("urn:umpd:fixture:refuse"), std::string::npos) << text;
     const auto status = d.umpctl({"status"});
     EXPECT_NE(status.out.find("1 not loaded"), std::string::npos) << status.out;
+}
+
+TEST(plugin_service, a_reloaded_config_adds_and_removes_instances_and_replaces_connections) {
+    const std::string transpose = std::string("uri = \"") + umpd_test::transpose_uri + "\"\n";
+    lv2_daemon d("[[plugins]]\nname = \"old\"\n" + transpose);
+    auto c = d.client("reload-test");
+    ASSERT_TRUE(c.open("lv2/old/1"));
+    {
+        std::ofstream(d.config_path()) << "[[plugins]]\nname = \"one\"\n" << transpose << "\n[[plugins]]\nname = \"two\"\n"
+                                       << transpose << "\n[[connections]]\nfrom = \"one\"\nto = \"two\"\n";
+    }
+    auto r = c.call("reload_config", "{}");
+    ASSERT_TRUE(r) << r.message();
+    const std::string list = d.umpctl({"list"}).out;
+    EXPECT_EQ(list.find("lv2/old/1"), std::string::npos) << list;
+    EXPECT_NE(list.find("lv2/one/1"), std::string::npos) << list;
+    EXPECT_NE(list.find("lv2/two/1"), std::string::npos) << list;
+    const json conns = umpctl_json(d, {"connections"});
+    ASSERT_EQ(conns.size(), 1u);
+    EXPECT_EQ(conns[0].at("to_id"), "lv2/two/1");
 }
 
 TEST(plugin_service, transport_verbs_round_trip_and_clients_hear_the_changes) {

@@ -144,12 +144,13 @@ public:
     void stop() override {
         for (auto& k : connections_) unroute(k);
         if (!started_) return;
+        // From here a save (devices leaving may cause one) keeps the plugins the config has.
+        started_ = false;
         renderer_->set_slots({});
         renderer_->stop();
         while (!plugins_.empty()) drop_plugin(plugins_.size() - 1);
         renderer_.reset();
         world_.reset();
-        started_ = false;
     }
 
     void endpoints_changed() override { sync_routes(); }
