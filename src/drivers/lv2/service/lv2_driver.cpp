@@ -327,6 +327,8 @@ private:
         slot->render.plugin = slot->plugin.get();
         for (std::size_t k = 0; k < info.midi_inputs.size(); ++k) slot->render.inputs.push_back(slot->connections[k].get());
         for (std::size_t k = 0; k < info.midi_outputs.size(); ++k) slot->render.outputs.push_back(slot->connections[k].get());
+        for (std::size_t k = info.midi_inputs.size(); k < slot->connections.size(); ++k)
+            slot->render.discard.push_back(slot->connections[k].get());
         slot->render.prepare();
         plugins_.push_back(std::move(slot));
         publish_slots();

@@ -256,6 +256,13 @@ void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end
             b.pending_count = kept;
             slot->spans[i] = std::span<const timed_packet>(b.block.data(), b.block_count);
         }
+        for (service::local_connection* conn : slot->discard) {
+            std::uint64_t ts = 0;
+            core::packet p{};
+            bool read_any = false;
+            while (conn->read(ts, p)) read_any = true;
+            if (read_any) conn->release();
+        }
         (void)slot->plugin->render(out_start, block_, slot->spans, &timeline_);
         for (std::size_t o = 0; o < slot->outputs.size(); ++o) {
             const auto events = slot->plugin->output(o);

@@ -42,6 +42,9 @@ struct render_slot {
     // is written to outputs[o].
     std::vector<service::local_connection*> inputs;
     std::vector<service::local_connection*> outputs;
+    // Endpoints with no MIDI input (k >= inputs.size()): what clients send there is
+    // read and dropped, so it does not fill the ring.
+    std::vector<service::local_connection*> discard;
 
     // Render-thread scratch, sized on the control thread (pending_capacity each).
     struct input_buffers {
