@@ -455,3 +455,67 @@ TEST(plugin_service, stepseq_plays_on_the_beat_grid_and_follows_tempo_stop_and_l
 }
 
 }  // namespace
+
+namespace {
+
+TEST(plugin_service, a_scheduled_tempo_change_happens_at_its_frame_inside_a_block) {
+    lv2_daemon d;
+    auto c = d.client("schedule-test");
+    ASSERT_TRUE(c.subscribe());
+    const json added = call(c, "plugin_add", {{"uri", umpd_test::stepseq_uri}, {"name", "seq"}});
+    ASSERT_FALSE(added.empty());
+    call(c, "plugin_set", {{"name", "seq"}, {"symbol", "sync"}, {"value", 1}});
+    call(c, "plugin_set", {{"name", "seq"}, {"symbol", "div"}, {"value", 3}});
+    for (int s = 1; s <= 8; ++s)
+        call(c, "plugin_set", {{"name", "seq"}, {"symbol", "grid_" + std::to_string(s) + "_" + std::to_string(s)}, {"value", 100}});
+    auto conn = c.open(added.at("endpoints").at(0).at("id").get<std::string>());
+    ASSERT_TRUE(conn);
+    call(c, "transport", {{"command", "tempo"}, {"bpm", 120}});
+    const json before = call(c, "transport", {{"command", "play"}});
+
+    // 90 BPM from a time 1.2 s ahead, a third of the way into some block.
+    const std::uint64_t at = now_ns() + 1'200'000'000 + 444'444;
+    const json scheduled = call(c, "transport", {{"command", "tempo"}, {"bpm", 90}, {"at_ns", at}});
+    EXPECT_EQ(scheduled.at("scheduled_ns").get<std::uint64_t>(), at);
+    EXPECT_EQ(scheduled.at("bpm"), 120.0);  // not yet
+    const auto notes = note_ons(*conn, 3600ms);
+    const json after = call(c, "transport", json::object());
+    EXPECT_EQ(after.at("bpm"), 90.0);
+
+    // The two timelines meet at `at`, to within a frame: the change landed at its frame,
+    // not at a block boundary (up to 64 frames away).
+    const double gap_beats = std::abs(beat_at(before, at) - beat_at(after, at));
+    EXPECT_LE(gap_beats * 60e9 / 90.0, frame_ns + 1.0) << gap_beats << " beats apart at the change";
+
+    // Notes before it on the 120 BPM grid, after it on the 90 BPM one.
+    std::vector<umpd::client::timed_packet> early;
+    std::vector<umpd::client::timed_packet> late;
+    for (const auto& m : notes) (m.timestamp_ns < at ? early : late).push_back(m);
+    // Notes before it on the 120 BPM grid; after it a beat of 90 BPM apart. (x42's
+    // stepseq takes a time:Position for its whole block, so after a change inside a
+    // block its grid is shifted by the change's offset in that block: the intervals
+    // are what it gets right.)
+    expect_on_grid(before, early, 2);
+    ASSERT_GE(late.size(), 3u);
+    for (std::size_t i = 1; i < late.size(); ++i) {
+        const double gap = static_cast<double>(late[i].timestamp_ns - late[i - 1].timestamp_ns);
+        EXPECT_LE(std::abs(gap - 60e9 / 90.0), frame_ns + 2.0) << "note-on " << i << " after the change";
+    }
+
+    // Clients heard of it when it happened.
+    std::optional<umpd::client::event> heard;
+    umpd::client::event e;
+    while (!heard && c.next_event(e, 2s))
+        if (e.what == umpd::client::event::kind::transport_changed && e.transport && e.transport->bpm == 90.0) heard = e;
+    ASSERT_TRUE(heard);
+    EXPECT_EQ(heard->phase, "tempo");
+
+    // Bad times are precise errors.
+    auto far = c.call("transport", json{{"command", "tempo"}, {"bpm", 100}, {"at_ns", now_ns() + 120'000'000'000}}.dump());
+    EXPECT_FALSE(far);
+    EXPECT_NE(far.message().find("60 s"), std::string::npos) << far.message();
+    auto bad = c.call("transport", json{{"command", "tempo"}, {"bpm", 100}, {"at_ns", "soon"}}.dump());
+    EXPECT_FALSE(bad);
+}
+
+}  // namespace

@@ -1,5 +1,7 @@
 // The lv2 driver: plugin instances as devices, connections as router routes, the
 // transport (see include/umpd/lv2/service_driver.hpp and docs/plugin-host.md).
+#include <time.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +32,13 @@ using service_detail::renderer;
 constexpr std::string_view driver_name = "lv2";
 constexpr std::size_t max_instance_name = 64;
 constexpr std::uint32_t ring_words = 8192;
+constexpr std::uint64_t max_schedule_ahead_ns = 60'000'000'000;
+
+std::uint64_t monotonic_now_ns() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 // The protocol's error code for an lv2 error.
 std::string protocol_code(const error& e) {
@@ -130,6 +139,8 @@ public:
         }
         renderer_->start();
         started_ = true;
+        if (auto ec = host_.watch(renderer_->applied_fd(), [this] { on_scheduled_changes(); }))
+            host_.log("lv2: scheduled transport changes will not be announced: " + ec.message());
         for (const auto& p : c.plugins) {
             std::string message;
             if (!add_plugin(p, message)) {
@@ -146,6 +157,7 @@ public:
         if (!started_) return;
         // From here a save (devices leaving may cause one) keeps the plugins the config has.
         started_ = false;
+        host_.unwatch(renderer_->applied_fd());
         renderer_->set_slots({});
         renderer_->stop();
         while (!plugins_.empty()) drop_plugin(plugins_.size() - 1);
@@ -590,9 +602,44 @@ private:
 
     // ---- transport -----------------------------------------------------------------
 
+    // Scheduled transport changes the render thread applied: announced now.
+    void on_scheduled_changes() {
+        for (const auto what : renderer_->take_applied()) announce(change_name(what));
+    }
+
+    static std::string change_name(transport_command::kind k) {
+        using kind = transport_command::kind;
+        switch (k) {
+        case kind::play: return "play";
+        case kind::stop: return "stop";
+        case kind::locate_frame:
+        case kind::locate_beat: return "locate";
+        case kind::tempo: return "tempo";
+        case kind::meter: return "meter";
+        case kind::record: return "record";
+        case kind::cycle: return "cycle";
+        }
+        return "unknown";
+    }
+
+    void announce(const std::string& change) {
+        json ev = transport_json(renderer_->state());
+        ev["event"] = "transport_changed";
+        ev["change"] = change;
+        host_.broadcast(ev);
+    }
+
     void op_transport(const json& req, driver_reply& r) {
         std::string command;
         if (!string_field(req, "command", false, command, r)) return;
+        std::uint64_t at_ns = 0;
+        if (const auto at = req.find("at_ns"); at != req.end() && !at->is_null()) {
+            if (!at->is_number_unsigned()) return r.fail("bad_request", "field 'at_ns' must be a CLOCK_MONOTONIC time in ns");
+            at_ns = at->get<std::uint64_t>();
+            if (command.empty()) return r.fail("bad_request", "'at_ns' needs a 'command'");
+            if (at_ns > monotonic_now_ns() + max_schedule_ahead_ns)
+                return r.fail("invalid_argument", "a transport change is scheduled at most 60 s ahead");
+        }
         if (!command.empty()) {
             transport_command c;
             using k = transport_command::kind;
@@ -647,16 +694,13 @@ private:
                                                       "' (play, stop, locate, tempo, meter, record, cycle)");
             }
             std::uint64_t seq = 0;
-            if (!renderer_->push(c, seq)) return r.fail("busy", "too many transport changes at once; try again");
-            if (!renderer_->wait_applied(seq)) return r.fail("internal", "the render thread did not take the change");
+            if (!renderer_->push(c, at_ns, seq)) return r.fail("busy", "too many transport changes at once; try again");
+            if (at_ns == 0 && !renderer_->wait_applied(seq))
+                return r.fail("internal", "the render thread did not take the change");
         }
         r.result = transport_json(renderer_->state());
-        if (!command.empty()) {
-            json ev = r.result;
-            ev["event"] = "transport_changed";
-            ev["change"] = command;
-            host_.broadcast(ev);
-        }
+        if (at_ns != 0) r.result["scheduled_ns"] = at_ns;  // announced when it happens
+        else if (!command.empty()) announce(command);
     }
 
     service::driver_host& host_;

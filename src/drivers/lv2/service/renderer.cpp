@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 
@@ -62,6 +63,7 @@ renderer::renderer(std::uint32_t sample_rate, std::uint32_t block_size)
       block_(block_size),
       latency_ns_(frames_ns(block_size) + safety_ns),
       transport_(static_cast<double>(sample_rate)) {
+    if (auto ec = ipc::wake::create(applied_wake_)) throw std::system_error(ec, "lv2 renderer: eventfd");
     sets_.push_back(std::make_unique<std::vector<render_slot*>>());
     current_.store(sets_.back().get(), std::memory_order_release);
     publish(0);
@@ -107,17 +109,18 @@ void renderer::set_slots(std::vector<render_slot*> slots) {
     sets_.erase(sets_.begin(), sets_.end() - 1);
 }
 
-bool renderer::push(const transport_command& c, std::uint64_t& sequence) {
+bool renderer::push(const transport_command& c, std::uint64_t at_ns, std::uint64_t& sequence) {
     const std::uint64_t head = commands_head_.load(std::memory_order_relaxed);
     if (head - commands_tail_.load(std::memory_order_acquire) >= command_capacity) return false;
-    commands_[head % command_capacity] = c;
-    commands_head_.store(head + 1, std::memory_order_release);
     sequence = head + 1;
+    commands_[head % command_capacity] = timed_command{c, at_ns, sequence};
+    commands_head_.store(head + 1, std::memory_order_release);
     if (running_) wake();
     else {
         // No render thread (not started yet): apply here; the caller is the only thread.
         transport_.apply(c);
         commands_tail_.store(head + 1, std::memory_order_release);
+        applied_sequence_.store(sequence, std::memory_order_release);
         publish(monotonic_ns());
     }
     return true;
@@ -125,11 +128,21 @@ bool renderer::push(const transport_command& c, std::uint64_t& sequence) {
 
 bool renderer::wait_applied(std::uint64_t sequence) const {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (commands_tail_.load(std::memory_order_acquire) < sequence) {
+    while (applied_sequence_.load(std::memory_order_acquire) < sequence) {
         if (std::chrono::steady_clock::now() > end) return false;
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     return true;
+}
+
+std::vector<transport_command::kind> renderer::take_applied() {
+    applied_wake_.drain();
+    std::vector<transport_command::kind> out;
+    const std::uint64_t head = applied_head_.load(std::memory_order_acquire);
+    std::uint64_t tail = applied_tail_.load(std::memory_order_relaxed);
+    for (; tail != head; ++tail) out.push_back(applied_log_[tail % command_capacity]);
+    applied_tail_.store(tail, std::memory_order_release);
+    return out;
 }
 
 void renderer::publish(std::uint64_t time_ns) noexcept {
@@ -177,7 +190,8 @@ void renderer::run() noexcept {
         const std::vector<render_slot*>* set = current_.load(std::memory_order_acquire);
         acknowledged_.store(gen, std::memory_order_release);
         const bool commands = commands_head_.load(std::memory_order_acquire) !=
-                              commands_tail_.load(std::memory_order_relaxed);
+                                  commands_tail_.load(std::memory_order_relaxed) ||
+                              waiting_count_ != 0;
         if (set->empty() && !transport_.state().playing && !commands) {
             // Idle: nothing to render and no time to keep.
             futex_wait(wake_word_, seen);
@@ -208,22 +222,64 @@ void renderer::run() noexcept {
     }
 }
 
-void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept {
-    // Transport changes, at frame 0 of this block.
-    std::array<transport_command, command_capacity> taken{};
-    std::size_t n = 0;
+std::size_t renderer::take_commands(std::uint64_t out_start, std::span<transport_command> out,
+                                    std::uint64_t& immediate, bool& scheduled) noexcept {
+    // From the ring into the waiting list, kept sorted by time (stable: equal times keep
+    // the order they were sent in; "at once" sorts first).
     const std::uint64_t head = commands_head_.load(std::memory_order_acquire);
     std::uint64_t tail = commands_tail_.load(std::memory_order_relaxed);
-    for (; tail != head && n < taken.size(); ++tail) {
-        taken[n] = commands_[tail % command_capacity];
-        taken[n].offset = 0;
-        ++n;
+    for (; tail != head && waiting_count_ < waiting_.size(); ++tail) {
+        const timed_command c = commands_[tail % command_capacity];
+        std::size_t i = waiting_count_++;
+        for (; i > 0 && waiting_[i - 1].at_ns > c.at_ns; --i) waiting_[i] = waiting_[i - 1];
+        waiting_[i] = c;
     }
+    commands_tail_.store(tail, std::memory_order_release);
+
+    // Those due in this block, at their frames (non-decreasing, as plan_block wants).
+    const std::uint64_t out_end = out_start + frames_ns(block_);
+    std::size_t n = 0;
+    immediate = 0;
+    scheduled = false;
+    for (; n < waiting_count_ && n < out.size(); ++n) {
+        const timed_command& c = waiting_[n];
+        if (c.at_ns >= out_end) break;
+        out[n] = c.command;
+        out[n].offset = 0;
+        if (c.at_ns > out_start) {
+            const std::uint64_t f = ((c.at_ns - out_start) * rate_ + 500'000'000u) / 1'000'000'000u;
+            out[n].offset = static_cast<std::uint32_t>(f < block_ ? f : block_ - 1);
+        }
+        if (c.at_ns == 0) {
+            immediate = c.sequence > immediate ? c.sequence : immediate;
+        } else {
+            scheduled = true;
+            const std::uint64_t h = applied_head_.load(std::memory_order_relaxed);
+            if (h - applied_tail_.load(std::memory_order_acquire) < command_capacity) {
+                applied_log_[h % command_capacity] = c.command.what;
+                applied_head_.store(h + 1, std::memory_order_release);
+            }
+        }
+    }
+    for (std::size_t i = n; i < waiting_count_; ++i) waiting_[i - n] = waiting_[i];
+    waiting_count_ -= n;
+    return n;
+}
+
+void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept {
+    // Transport changes due in this block, at their frames.
+    std::array<transport_command, command_capacity> taken{};
     const std::uint64_t out_start = window_start + latency_ns_;
+    std::uint64_t immediate = 0;
+    bool scheduled = false;
+    const std::size_t n = take_commands(out_start, taken, immediate, scheduled);
     transport_.plan_block(block_, std::span<const transport_command>(taken.data(), n), timeline_);
     // The state now describes the end of this block; its time is the block's output end.
     publish(out_start + frames_ns(block_));
-    commands_tail_.store(tail, std::memory_order_release);
+    // Only now: whoever waits for a change reads the state that has it.
+    if (immediate > applied_sequence_.load(std::memory_order_relaxed))
+        applied_sequence_.store(immediate, std::memory_order_release);
+    if (scheduled) applied_wake_.signal();
 
     const std::vector<render_slot*>& set = *current_.load(std::memory_order_acquire);
     for (render_slot* slot : set) {

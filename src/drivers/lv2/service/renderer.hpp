@@ -12,7 +12,9 @@
 //
 // Threads:
 // - control thread: start/stop, set_slots (waits until the render thread has let go of
-//   the previous set), push (a transport command), state(), wait_applied().
+//   the previous set), push (a transport command, now or at a time), state(),
+//   wait_applied(), take_applied() (scheduled changes that happened, when
+//   applied_fd() is readable).
 // - render thread: everything else. It allocates nothing, takes no lock, and makes no
 //   system call but clock_nanosleep, clock_gettime and the futex of its idle sleep (and
 //   what the instances' worker semaphores and local_connection::flush do). With no
@@ -28,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "umpd/ipc/fd.hpp"
 #include "umpd/lv2/instance.hpp"
 #include "umpd/lv2/transport.hpp"
 #include "umpd/service/local_connection.hpp"
@@ -80,11 +83,19 @@ public:
     // Publishes the set of instances to render; returns once the render thread no
     // longer uses the previous one (at most a block and its safety margin later).
     void set_slots(std::vector<render_slot*> slots);
-    // Queues a transport change (applied at the next block's frame 0); false when the
-    // queue is full. The sequence number to wait for with wait_applied.
-    [[nodiscard]] bool push(const transport_command& c, std::uint64_t& sequence);
-    // Waits (up to a second) until the render thread applied command `sequence`.
+    // Queues a transport change; false when the queue is full. at_ns 0 (or a time
+    // already passed when its block is rendered): at frame 0 of the next block; else at
+    // the frame of the block whose output covers at_ns (round((at_ns - block output
+    // start) * rate / 1e9)), where every instance gets a time:Position. `sequence`:
+    // what wait_applied waits for (immediate changes only).
+    [[nodiscard]] bool push(const transport_command& c, std::uint64_t at_ns, std::uint64_t& sequence);
+    // Waits (up to a second) until the render thread applied command `sequence` and
+    // every immediate one before it.
     [[nodiscard]] bool wait_applied(std::uint64_t sequence) const;
+    // Scheduled changes (at_ns != 0) applied since the last call, oldest first;
+    // applied_fd() becomes readable when there are some (drained by this call).
+    [[nodiscard]] std::vector<transport_command::kind> take_applied();
+    [[nodiscard]] int applied_fd() const noexcept { return applied_wake_.fd(); }
     [[nodiscard]] transport_snapshot state() const noexcept;
 
     [[nodiscard]] std::uint64_t latency_ns() const noexcept { return latency_ns_; }
@@ -98,6 +109,11 @@ public:
 private:
     void run() noexcept;
     void render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept;
+    // Render thread: this block's commands, in frame order, into `out`; returns how many.
+    // `immediate`: the highest sequence of an at-once command among them (0: none);
+    // `scheduled`: whether a timed one is among them.
+    std::size_t take_commands(std::uint64_t out_start, std::span<transport_command> out, std::uint64_t& immediate,
+                              bool& scheduled) noexcept;
     void publish(std::uint64_t time_ns) noexcept;
     void wake() noexcept;
     [[nodiscard]] std::uint64_t frames_ns(std::uint64_t frames) const noexcept;
@@ -120,9 +136,23 @@ private:
     std::atomic<bool> stop_requested_{false};
 
     // Transport commands: single producer (control), single consumer (render).
-    std::array<transport_command, command_capacity> commands_{};
+    struct timed_command {
+        transport_command command;
+        std::uint64_t at_ns = 0;     // 0: at once
+        std::uint64_t sequence = 0;
+    };
+    std::array<timed_command, command_capacity> commands_{};
     std::atomic<std::uint64_t> commands_head_{0};
     std::atomic<std::uint64_t> commands_tail_{0};
+    std::atomic<std::uint64_t> applied_sequence_{0};  // the highest immediate command applied
+    // Render thread: taken from the ring, waiting for their block (sorted by at_ns).
+    std::array<timed_command, command_capacity> waiting_{};
+    std::size_t waiting_count_ = 0;
+    // Scheduled changes applied, for the control thread (SPSC, render → control).
+    std::array<transport_command::kind, command_capacity> applied_log_{};
+    std::atomic<std::uint64_t> applied_head_{0};
+    std::atomic<std::uint64_t> applied_tail_{0};
+    ipc::wake applied_wake_;
 
     // Transport state for the control thread: a sequence lock over atomic words.
     static constexpr std::size_t snapshot_words = (sizeof(transport_snapshot) + 7) / 8;
