@@ -516,6 +516,21 @@ TEST(plugin_service, a_scheduled_tempo_change_happens_at_its_frame_inside_a_bloc
     EXPECT_NE(far.message().find("60 s"), std::string::npos) << far.message();
     auto bad = c.call("transport", json{{"command", "tempo"}, {"bpm", 100}, {"at_ns", "soon"}}.dump());
     EXPECT_FALSE(bad);
+    // And bad commands and fields at the protocol level (umpctl refuses them earlier).
+    for (const auto& [request, says] : std::vector<std::pair<json, std::string>>{
+             {{{"command", "dance"}}, "unknown transport command 'dance'"},
+             {{{"command", "meter"}, {"beats_per_bar", 7}, {"beat_unit", 3}}, "beat unit"},
+             {{{"command", "meter"}, {"beats_per_bar", 7.5}, {"beat_unit", 8}}, "whole number"},
+             {{{"command", "tempo"}}, "'bpm'"},
+             {{{"command", "record"}, {"on", 1}}, "'on' must be a boolean"},
+             {{{"command", "cycle"}, {"start", 4}, {"end", 4}}, "start < end"},
+             {{{"command", "locate"}, {"beat", -2}}, "0 beats or later"}}) {
+        auto r = c.call("transport", request.dump());
+        EXPECT_FALSE(r) << request.dump();
+        if (!r) {
+            EXPECT_NE(r.message().find(says), std::string::npos) << r.message();
+        }
+    }
 }
 
 }  // namespace

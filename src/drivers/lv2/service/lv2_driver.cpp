@@ -110,6 +110,67 @@ bool number_field(const json& req, const char* key, double& out, driver_reply& r
     return true;
 }
 
+// The transport op's command and its fields, as a transport_command; false (and r
+// failed, naming the field) when they are not valid.
+bool parse_transport_command(const std::string& command, const json& req, transport_command& c, driver_reply& r) {
+    auto fail = [&r](const char* code, std::string message) {
+        r.fail(code, std::move(message));
+        return false;
+    };
+    using k = transport_command::kind;
+    if (command == "play") {
+        c.what = k::play;
+    } else if (command == "stop") {
+        c.what = k::stop;
+    } else if (command == "locate") {
+        double beat = 0;
+        if (!number_field(req, "beat", beat, r)) return false;
+        if (beat < 0) return fail("invalid_argument", "a position is 0 beats or later");
+        c.what = k::locate_beat;
+        c.a = beat;
+    } else if (command == "tempo") {
+        double bpm = 0;
+        if (!number_field(req, "bpm", bpm, r)) return false;
+        if (bpm < 1 || bpm > 999) return fail("invalid_argument", "the tempo is 1 to 999 BPM");
+        c.what = k::tempo;
+        c.a = bpm;
+    } else if (command == "meter") {
+        double n = 0;
+        double d = 0;
+        if (!number_field(req, "beats_per_bar", n, r) || !number_field(req, "beat_unit", d, r)) return false;
+        if (n < 1 || n > 64 || n != std::floor(n))
+            return fail("invalid_argument", "beats per bar is a whole number 1 to 64");
+        if (d != 1 && d != 2 && d != 4 && d != 8 && d != 16 && d != 32 && d != 64)
+            return fail("invalid_argument", "the beat unit is 1, 2, 4, 8, 16, 32 or 64");
+        c.what = k::meter;
+        c.a = n;
+        c.b = d;
+    } else if (command == "record") {
+        const auto on = req.find("on");
+        if (on == req.end() || !on->is_boolean()) return fail("bad_request", "field 'on' must be a boolean");
+        c.what = k::record;
+        c.a = on->get<bool>() ? 1.0 : 0.0;
+    } else if (command == "cycle") {
+        const auto on = req.find("on");
+        if (on != req.end() && on->is_boolean() && !on->get<bool>()) {
+            c.what = k::cycle;  // a == b: off
+        } else {
+            double start = 0;
+            double end = 0;
+            if (!number_field(req, "start", start, r) || !number_field(req, "end", end, r)) return false;
+            if (start < 0 || end <= start)
+                return fail("invalid_argument", "a cycle needs 0 <= start < end (in beats)");
+            c.what = k::cycle;
+            c.a = start;
+            c.b = end;
+        }
+    } else {
+        return fail("invalid_argument", "unknown transport command '" + command +
+                                              "' (play, stop, locate, tempo, meter, record, cycle)");
+    }
+    return true;
+}
+
 class lv2_driver final : public service::driver {
 public:
     explicit lv2_driver(service::driver_host& host) : host_(host) {}
@@ -642,57 +703,7 @@ private:
         }
         if (!command.empty()) {
             transport_command c;
-            using k = transport_command::kind;
-            if (command == "play") {
-                c.what = k::play;
-            } else if (command == "stop") {
-                c.what = k::stop;
-            } else if (command == "locate") {
-                double beat = 0;
-                if (!number_field(req, "beat", beat, r)) return;
-                if (beat < 0) return r.fail("invalid_argument", "a position is 0 beats or later");
-                c.what = k::locate_beat;
-                c.a = beat;
-            } else if (command == "tempo") {
-                double bpm = 0;
-                if (!number_field(req, "bpm", bpm, r)) return;
-                if (bpm < 1 || bpm > 999) return r.fail("invalid_argument", "the tempo is 1 to 999 BPM");
-                c.what = k::tempo;
-                c.a = bpm;
-            } else if (command == "meter") {
-                double n = 0;
-                double d = 0;
-                if (!number_field(req, "beats_per_bar", n, r) || !number_field(req, "beat_unit", d, r)) return;
-                if (n < 1 || n > 64 || n != std::floor(n))
-                    return r.fail("invalid_argument", "beats per bar is a whole number 1 to 64");
-                if (d != 1 && d != 2 && d != 4 && d != 8 && d != 16 && d != 32 && d != 64)
-                    return r.fail("invalid_argument", "the beat unit is 1, 2, 4, 8, 16, 32 or 64");
-                c.what = k::meter;
-                c.a = n;
-                c.b = d;
-            } else if (command == "record") {
-                const auto on = req.find("on");
-                if (on == req.end() || !on->is_boolean()) return r.fail("bad_request", "field 'on' must be a boolean");
-                c.what = k::record;
-                c.a = on->get<bool>() ? 1.0 : 0.0;
-            } else if (command == "cycle") {
-                const auto on = req.find("on");
-                if (on != req.end() && on->is_boolean() && !on->get<bool>()) {
-                    c.what = k::cycle;  // a == b: off
-                } else {
-                    double start = 0;
-                    double end = 0;
-                    if (!number_field(req, "start", start, r) || !number_field(req, "end", end, r)) return;
-                    if (start < 0 || end <= start)
-                        return r.fail("invalid_argument", "a cycle needs 0 <= start < end (in beats)");
-                    c.what = k::cycle;
-                    c.a = start;
-                    c.b = end;
-                }
-            } else {
-                return r.fail("invalid_argument", "unknown transport command '" + command +
-                                                      "' (play, stop, locate, tempo, meter, record, cycle)");
-            }
+            if (!parse_transport_command(command, req, c, r)) return;
             std::uint64_t seq = 0;
             if (!renderer_->push(c, at_ns, seq)) return r.fail("busy", "too many transport changes at once; try again");
             if (at_ns == 0 && !renderer_->wait_applied(seq))
