@@ -288,6 +288,31 @@ TEST(plugin_service, a_reloaded_config_adds_and_removes_instances_and_replaces_c
     EXPECT_EQ(conns[0].at("to_id"), "lv2/two/1");
 }
 
+TEST(plugin_service, connections_work_with_the_plugin_host_disabled) {
+    lv2_daemon d("[lv2]\nenabled = false\n");
+    ASSERT_EQ(d.umpctl({"loopback", "create", "midi1", "Source"}).code, 0);
+    ASSERT_EQ(d.umpctl({"loopback", "create", "midi1", "Echo"}).code, 0);
+    // The plugin ops say why they cannot work, in one line.
+    const auto refused = d.umpctl({"plugin", "add", umpd_test::transpose_uri});
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_NE(refused.err.find("disabled ([lv2] enabled = false)"), std::string::npos) << refused.err;
+    EXPECT_NE(d.umpctl({"status"}).out.find("lv2       disabled"), std::string::npos);
+
+    // One loopback routed into another.
+    const auto k = d.umpctl({"connect", "Source", "Echo"});
+    ASSERT_EQ(k.code, 0) << k.err;
+    auto c = d.client("route-test");
+    auto port = c.open("Source");
+    auto echo = c.open("Echo");
+    ASSERT_TRUE(port && echo);
+    ASSERT_TRUE(port->send(note_on(64)));
+    const auto m = receive_where(*echo, is_note_on);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(note_of(m->packet), 64);
+    EXPECT_NE(d.config_text().find("[[connections]]\nfrom = \"Source\"\nto = \"Echo\""), std::string::npos)
+        << d.config_text();
+}
+
 TEST(plugin_service, transport_verbs_round_trip_and_clients_hear_the_changes) {
     lv2_daemon d;
     auto c = d.client("transport-test");
