@@ -58,7 +58,12 @@ namespace detail {
 enum route : std::uint8_t {
     route_source = 0,    // per the endpoint's behaviour (loopback, diagnostics, pair; app_owned owner's writes)
     route_to_owner = 1,  // app_owned: a client's message to the owning application
+    route_source_routed_early = 2,  // app_owned owner's write held for its time; its routes to
+                                    // early-delivery endpoints were followed when it was read
 };
+
+// Which of an endpoint's routes follow_routes takes.
+enum class route_pass : std::uint8_t { all, late_only, early_only };
 
 inline constexpr std::size_t error_kinds = 5;  // data_error::kind enumerators
 
@@ -86,6 +91,7 @@ struct endpoint_state {
     connection_state* owner = nullptr;
     const discovery_replies* discovery = nullptr;  // answered here: not delivered (nor passed to an owner)
     bool capture = false;  // the owner's stream notifications go to the control thread (capture_stream)
+    bool early = false;    // app_owned: messages for the owner are passed on when read (set_early_delivery)
     connection_state* first = nullptr;  // connections open on this endpoint
     route_state* routes = nullptr;      // routes out of this endpoint's source
     endpoint_state* next = nullptr;     // all endpoints
@@ -172,7 +178,7 @@ struct router::impl {
     struct command {
         enum class kind : std::uint8_t {
             add_endpoint, remove_endpoint, add_connection, remove_connection, stop_io, start_io, set_discovery,
-            set_capture, inject, add_route, remove_route
+            set_capture, inject, add_route, remove_route, set_early
         };
         kind what = kind::add_endpoint;
         endpoint_state* endpoint = nullptr;
@@ -180,7 +186,7 @@ struct router::impl {
         connection_state* connection = nullptr;
         device_handle device = 0;
         const discovery_replies* replies = nullptr;  // set_discovery
-        bool flag = false;                           // set_capture
+        bool flag = false;                           // set_capture, set_early
         const core::packet* packets = nullptr;       // inject: owned by the waiting caller
         std::size_t packet_count = 0;
         std::size_t* written = nullptr;              // inject: how many fitted
@@ -376,6 +382,9 @@ struct router::impl {
         case command::kind::set_capture:
             c.endpoint->capture = c.flag;
             break;
+        case command::kind::set_early:
+            c.endpoint->early = c.flag;
+            break;
         case command::kind::inject: {
             connection_state* k = c.connection;
             const std::uint64_t now = monotonic_ns();
@@ -542,13 +551,18 @@ struct router::impl {
     }
 
     // Out of e's source to every connection on it (but the owner, for app_owned).
-    void fan_out(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n) noexcept {
+    void fan_out(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n,
+                 detail::route_pass which = detail::route_pass::all) noexcept {
         const bool skip_owner = e->behaviour == endpoint_behaviour::app_owned;
         for (connection_state* k = e->first; k; k = k->next_on_endpoint)
             if (!(skip_owner && k == e->owner)) write_to(k, e, stamp, words, n);
         e->routed.fetch_add(1, std::memory_order_relaxed);
         messages_routed.fetch_add(1, std::memory_order_relaxed);
-        if (e->routes != nullptr) follow_routes(e, stamp, words, n);
+        if (e->routes != nullptr) follow_routes(e, stamp, words, n, which);
+    }
+
+    [[nodiscard]] static bool takes_early(const endpoint_state* e) noexcept {
+        return e->early && e->behaviour == endpoint_behaviour::app_owned;
     }
 
     // A message to hold (in the scheduler, or parked for a stopped device).
@@ -565,7 +579,8 @@ struct router::impl {
 
     // What came out of e's source, to the destinations e is routed to. Recursive through
     // deliver → fan_out; route_depth bounds a chain that loops.
-    void follow_routes(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n) noexcept {
+    void follow_routes(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n,
+                       detail::route_pass which) noexcept {
         if ((words[0] >> 28) == 0xFu) return;  // a stream message is about e itself
         if (route_depth >= router::max_route_depth) {
             route_loops.fetch_add(1, std::memory_order_relaxed);
@@ -574,6 +589,9 @@ struct router::impl {
         ++route_depth;
         for (route_state* rt = e->routes; rt; rt = rt->next) {
             endpoint_state* to = rt->to;
+            if ((which == detail::route_pass::early_only && !takes_early(to)) ||
+                (which == detail::route_pass::late_only && takes_early(to)))
+                continue;
             const std::uint8_t r = to->behaviour == endpoint_behaviour::app_owned
                                        ? std::uint8_t{detail::route_to_owner}
                                        : std::uint8_t{detail::route_source};
@@ -616,7 +634,8 @@ struct router::impl {
                     messages_routed.fetch_add(1, std::memory_order_relaxed);
                 }
             } else {
-                fan_out(e, sender_ns, words, n);
+                fan_out(e, sender_ns, words, n,
+                        r == detail::route_source_routed_early ? detail::route_pass::late_only : detail::route_pass::all);
             }
             break;
         }
@@ -655,9 +674,18 @@ struct router::impl {
         const std::uint8_t r = (e->behaviour == endpoint_behaviour::app_owned && k != e->owner)
                                    ? std::uint8_t{detail::route_to_owner}
                                    : std::uint8_t{detail::route_source};
+        // An owner that places messages by their timestamps itself gets them at once.
+        if (r == detail::route_to_owner && e->early) {
+            deliver(e, r, ts == 0 ? now : ts, words, n, now);
+            return;
+        }
         // Everything due at `now` has left the scheduler (deliver_due ran first), so a
         // message with ts <= now may go at once without overtaking a held one.
         if (ts > now) {
+            // An app's output held for its time: its routes to early-delivery endpoints
+            // are followed now, the rest (and the clients) at its time.
+            const bool route_early = r == detail::route_source && e->behaviour == endpoint_behaviour::app_owned &&
+                                     e->routes != nullptr;
             data_error::kind refused{};
             bool ok = false;
             if (ts - now > static_cast<std::uint64_t>(limits.max_schedule_ahead.count())) {
@@ -665,7 +693,8 @@ struct router::impl {
             } else if (sched.size() + parked_count >= limits.schedule_capacity) {
                 refused = data_error::kind::schedule_full;
             } else {
-                ok = sched.push(held(ts, e, r, words, n));
+                ok = sched.push(held(ts, e, route_early ? std::uint8_t{detail::route_source_routed_early} : r, words, n));
+                if (ok && route_early) follow_routes(e, ts, words, n, detail::route_pass::early_only);
                 refused = data_error::kind::schedule_full;
             }
             if (!ok) {
@@ -1009,6 +1038,19 @@ std::error_code router::capture_stream(endpoint_handle e, bool on) {
     if (it == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
     impl::command c;
     c.what = impl::command::kind::set_capture;
+    c.endpoint = it->second.get();
+    c.flag = on;
+    impl_->submit(c);
+    return {};
+}
+
+std::error_code router::set_early_delivery(endpoint_handle e, bool on) {
+    std::lock_guard lock(impl_->control_mutex);
+    auto it = impl_->endpoints.find(e);
+    if (it == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
+    if (it->second->behaviour != endpoint_behaviour::app_owned) return make_error_code(service_errc::invalid_argument);
+    impl::command c;
+    c.what = impl::command::kind::set_early;
     c.endpoint = it->second.get();
     c.flag = on;
     impl_->submit(c);

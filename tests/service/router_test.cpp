@@ -844,3 +844,57 @@ TEST(router_routes, a_message_routed_to_a_stopped_device_waits_for_start_io) {
     ASSERT_FALSE(s.r.start_io(2));
     EXPECT_TRUE(next_is(s.b, 1u));
 }
+
+TEST(router_routes, early_delivery_passes_future_messages_to_the_owner_when_read) {
+    routed_pair s(endpoint_behaviour::app_owned);  // 1: loopback, 2: app_owned with owner b
+    auto& [r, a, b] = s;
+    client c = make_client();
+    ASSERT_FALSE(r.add_connection(c.setup(12, 2)));  // a client of endpoint 2
+    EXPECT_EQ(r.set_early_delivery(1, true), make_error_code(umpd::service::service_errc::invalid_argument));
+    EXPECT_EQ(r.set_early_delivery(9, true), make_error_code(umpd::service::service_errc::not_found));
+    ASSERT_FALSE(r.set_early_delivery(2, true));
+
+    // A client's message stamped 10 s ahead reaches the owner now, with its stamp.
+    const std::uint64_t later = now_ns() + 10'000'000'000;
+    c.send(later, tagged(1));
+    auto m = b.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(tag_of(*m), 1u);
+    EXPECT_EQ(m->timestamp_ns, later);
+    EXPECT_LT(now_ns(), later);
+}
+
+TEST(router_routes, an_apps_future_output_reaches_early_endpoints_at_once_and_the_rest_on_time) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::app_owned));  // a plugin's output
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::app_owned));  // the next plugin: early
+    ASSERT_FALSE(r.add_endpoint(3, 3, endpoint_behaviour::app_owned));  // an app: on time
+    client owner1 = make_client();
+    client owner2 = make_client();
+    client owner3 = make_client();
+    client listener = make_client();
+    ASSERT_FALSE(r.add_connection(owner1.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(owner2.setup(11, 2, true)));
+    ASSERT_FALSE(r.add_connection(owner3.setup(12, 3, true)));
+    ASSERT_FALSE(r.add_connection(listener.setup(13, 1)));
+    ASSERT_FALSE(r.set_early_delivery(2, true));
+    ASSERT_FALSE(r.add_route(1, 2));
+    ASSERT_FALSE(r.add_route(1, 3));
+
+    const std::uint64_t at = now_ns() + 1'000'000'000;  // a second: plenty for the early copy
+    owner1.send(at, tagged(5));
+    auto m = owner2.receive();  // early: before `at`
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, at);
+    EXPECT_LT(now_ns(), at);
+    EXPECT_FALSE(owner3.receive(0ms));  // held
+    m = owner3.receive();  // on time
+    ASSERT_TRUE(m);
+    EXPECT_GE(now_ns(), at);
+    EXPECT_EQ(m->timestamp_ns, at);
+    m = listener.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(tag_of(*m), 5u);
+    EXPECT_FALSE(owner2.receive(50ms));  // once only
+}

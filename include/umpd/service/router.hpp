@@ -212,6 +212,15 @@ public:
     [[nodiscard]] std::error_code remove_route(endpoint_handle from, endpoint_handle to);
     static constexpr unsigned max_route_depth = 8;
 
+    // Early delivery (app_owned endpoints only, else invalid_argument): what clients
+    // send to e — and what routes bring to it — reaches e's owner as soon as the router
+    // reads it, with its timestamp, even when that is in the future; the owner places
+    // messages by their timestamps itself (the LV2 plugin host renders ahead of time and
+    // so never sees a message late, whatever the router's wake-up latency). Routed
+    // messages from an app_owned source stamped in the future go to early endpoints when
+    // read, to the others (and to the source's clients) at their time.
+    [[nodiscard]] std::error_code set_early_delivery(endpoint_handle e, bool on);
+
     // Configuration-change support: stop_io(device) makes the router stop reading the
     // device's connections' to_service rings and first delivers everything already
     // read (scheduled messages for the device stay scheduled); start_io resumes. Both

@@ -390,7 +390,10 @@ private:
             auto conn = std::make_unique<service::local_connection>();
             std::error_code ec = conn->create(ring_words, ring_words, shared_wake_);
             if (!ec) ec = host_.open_local(e, true, *conn);
+            // The render thread places input by its timestamps: let it have it early.
+            if (!ec) ec = host_.data_path().set_early_delivery(e, true);
             if (ec) {
+                host_.close_local(*conn);
                 for (auto& k : slot->connections) host_.close_local(*k);
                 (void)host_.devices().remove_device(dh);
                 return fail("internal", c.name + ": cannot open the endpoint: " + ec.message());

@@ -310,6 +310,14 @@ void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end
                 }
             }
             b.pending_count = kept;
+            // Early delivery passes messages on as they are read, so two senders' may
+            // interleave out of time order: sort (stable, insertion: nearly sorted input).
+            for (std::size_t k = 1; k < b.block_count; ++k) {
+                const timed_packet m = b.block[k];
+                std::size_t j = k;
+                for (; j > 0 && b.block[j - 1].timestamp_ns > m.timestamp_ns; --j) b.block[j] = b.block[j - 1];
+                b.block[j] = m;
+            }
             slot->spans[i] = std::span<const timed_packet>(b.block.data(), b.block_count);
         }
         for (service::local_connection* conn : slot->discard) {
