@@ -4,7 +4,9 @@
 // Timing (docs/plugin-host.md, "In the service"): block n covers the input window
 // [W_n, W_n + D) with D = block_size / sample_rate and W_n = origin + n * D (computed
 // from the frame count, never accumulated). It is rendered at W_n + D + safety, when
-// every message stamped inside the window has reached the instance's owner ring, and
+// every message stamped inside the window has reached the instance's owner ring (the
+// endpoints have the router's early delivery, so a message stamped ahead is there long
+// before; the margin is for messages sent for "now"), and
 // its output plays at W_n + latency, latency = D + safety: a message stamped t goes to
 // frame round((t - W_n) * rate), an event at frame f is stamped W_n + latency +
 // round(f / rate). A message stamped before the window (late) goes to frame 0; one
