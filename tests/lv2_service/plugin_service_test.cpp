@@ -191,6 +191,21 @@ TEST(plugin_service, a_chain_of_two_through_connect_and_its_persistence_across_a
     EXPECT_EQ(d.umpctl({"disconnect", "first", "second"}).code, 1);
 }
 
+TEST(plugin_service, a_plugin_with_the_state_extension_keeps_its_state_in_the_config) {
+    lv2_daemon d;
+    const json added = umpctl_json(d, {"plugin", "add", "http://gareus.org/oss/lv2/midimap", "--name", "map"});
+    EXPECT_EQ(added.value("state", false), true);
+    const std::string before = d.config_text();
+    const auto at = before.find("state = \"");
+    ASSERT_NE(at, std::string::npos) << before;
+    EXPECT_NE(before.find("midimap", at), std::string::npos);  // a preset that applies to it
+    d.stop();
+    d.start();
+    auto c = d.client("state-test");
+    ASSERT_TRUE(c.open("lv2/map/1")) << d.log_text();
+    EXPECT_EQ(d.log_text().find("not restored"), std::string::npos) << d.log_text();
+}
+
 TEST(plugin_service, plugins_that_cannot_load_are_a_clear_error_and_disturb_nothing) {
     lv2_daemon d;
     const std::string ep = add_transpose(d, "keeper", 5);
