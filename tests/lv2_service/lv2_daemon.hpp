@@ -26,8 +26,9 @@ inline constexpr const char* stepseq_uri = "http://gareus.org/oss/lv2/stepseq#s8
 
 class lv2_daemon {
 public:
-    // `config_text`: the config file to start with (empty: none; umpd writes one on the
-    // first change).
+    // `config_text`: the config file to start with. Unless it has a [jack] table, JACK
+    // is off: a JACK server someone runs on the machine must not steer these tests'
+    // transport.
     explicit lv2_daemon(const std::string& config_text = {}) {
         char tmpl[] = "/tmp/umpd-lv2-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -38,7 +39,8 @@ public:
         ::mkdir((dir_ + "/lv2").c_str(), 0700);
         for (const char* b : {"umpd-fixtures.lv2", "umpd-bad.lv2"})
             std::filesystem::create_directory_symlink(std::string{UMPD_LV2_FIXTURES_DIR} + "/" + b, dir_ + "/lv2/" + b);
-        if (!config_text.empty()) std::ofstream(config_path()) << config_text;
+        std::ofstream(config_path()) << (config_text.find("[jack]") == std::string::npos ? "[jack]\nenabled = false\n\n" : "")
+                                     << config_text;
         start();
     }
     ~lv2_daemon() {

@@ -3,6 +3,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -198,6 +200,15 @@ public:
             renderer_.reset();
             return;
         }
+        if (c.jack.enabled) {
+            std::string why;
+            if (jack_.open(c.jack.server_name, c.jack.client_name + "-transport", why)) {
+                renderer_->follow(&jack_);
+                host_.log("lv2: following JACK transport whenever JACK has a timebase master");
+            } else {
+                host_.log("lv2: not following JACK transport: " + why);
+            }
+        }
         renderer_->start();
         started_ = true;
         if (auto ec = host_.watch(renderer_->applied_fd(), [this] { on_scheduled_changes(); }))
@@ -223,6 +234,7 @@ public:
         renderer_->stop();
         while (!plugins_.empty()) drop_plugin(plugins_.size() - 1);
         renderer_.reset();
+        jack_.close();
         world_.reset();
     }
 
@@ -707,6 +719,7 @@ private:
         if (!command.empty()) {
             transport_command c;
             if (!parse_transport_command(command, req, c, r)) return;
+            if (service_detail::jack_position j; jack_.read(j) && j.bbt) return to_jack(c, j, at_ns, r);
             std::uint64_t seq = 0;
             if (!renderer_->push(c, at_ns, seq)) return r.fail("busy", "too many transport changes at once; try again");
             if (at_ns == 0 && !renderer_->wait_applied(seq))
@@ -717,8 +730,53 @@ private:
         else if (!command.empty()) announce(command);
     }
 
+    // While JACK has a timebase master its transport is umpd's: play, stop and locate
+    // go to JACK (and come back through the render thread); tempo and meter are the
+    // master's.
+    void to_jack(const transport_command& c, const service_detail::jack_position& j, std::uint64_t at_ns,
+                 driver_reply& r) {
+        using k = transport_command::kind;
+        if (at_ns != 0) return r.fail("invalid_argument", "JACK's timebase master runs the transport: no scheduled changes");
+        const auto wait_for = [&](auto reached) {
+            const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            while (!reached(renderer_->state().state) && std::chrono::steady_clock::now() < end)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        };
+        switch (c.what) {
+        case k::play:
+            jack_.start();
+            wait_for([](const transport_state& s) { return s.playing; });
+            break;
+        case k::stop:
+            jack_.stop();
+            wait_for([](const transport_state& s) { return !s.playing; });
+            break;
+        case k::locate_beat:
+        case k::locate_frame: {
+            const double frame = c.a * 60.0 * static_cast<double>(j.frame_rate) / j.bpm;
+            jack_.locate(static_cast<std::uint32_t>(std::llround(frame)));
+            wait_for([&](const transport_state& s) { return s.playing || std::abs(s.beat - c.a) < 1e-3; });
+            break;
+        }
+        case k::tempo:
+        case k::meter:
+            return r.fail("invalid_argument", "JACK's timebase master sets the tempo and meter");
+        case k::record:
+        case k::cycle: {  // no JACK vocabulary: umpd's own
+            std::uint64_t seq = 0;
+            if (!renderer_->push(c, 0, seq)) return r.fail("busy", "too many transport changes at once; try again");
+            (void)renderer_->wait_applied(seq);
+            announce(change_name(c.what));
+            break;
+        }
+        }
+        r.result = transport_json(renderer_->state());
+        r.result["jack"] = true;
+    }
+
     service::driver_host& host_;
     service::lv2_config settings_{};
+    service_detail::jack_transport_follower jack_;  // before renderer_: it outlives it
     std::unique_ptr<world> world_;
     std::unique_ptr<renderer> renderer_;
     std::shared_ptr<ipc::wake> shared_wake_;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -192,7 +193,7 @@ void renderer::run() noexcept {
         const bool commands = commands_head_.load(std::memory_order_acquire) !=
                                   commands_tail_.load(std::memory_order_relaxed) ||
                               waiting_count_ != 0;
-        if (set->empty() && !transport_.state().playing && !commands) {
+        if (set->empty() && !transport_.state().playing && !commands && jack_ == nullptr) {
             // Idle: nothing to render and no time to keep.
             futex_wait(wake_word_, seen);
             anchored = false;
@@ -254,11 +255,7 @@ std::size_t renderer::take_commands(std::uint64_t out_start, std::span<transport
             immediate = c.sequence > immediate ? c.sequence : immediate;
         } else {
             scheduled = true;
-            const std::uint64_t h = applied_head_.load(std::memory_order_relaxed);
-            if (h - applied_tail_.load(std::memory_order_acquire) < command_capacity) {
-                applied_log_[h % command_capacity] = c.command.what;
-                applied_head_.store(h + 1, std::memory_order_release);
-            }
+            log_applied(c.command.what);
         }
     }
     for (std::size_t i = n; i < waiting_count_; ++i) waiting_[i - n] = waiting_[i];
@@ -266,13 +263,47 @@ std::size_t renderer::take_commands(std::uint64_t out_start, std::span<transport
     return n;
 }
 
+void renderer::log_applied(transport_command::kind k) noexcept {
+    const std::uint64_t h = applied_head_.load(std::memory_order_relaxed);
+    if (h - applied_tail_.load(std::memory_order_acquire) >= command_capacity) return;
+    applied_log_[h % command_capacity] = k;
+    applied_head_.store(h + 1, std::memory_order_release);
+}
+
+std::size_t renderer::follow_jack(std::span<transport_command> out) noexcept {
+    jack_position j;
+    if (jack_ == nullptr || !jack_->read(j) || !j.bbt) return 0;  // no timebase master: umpd's own
+    const transport_state& s = transport_.state();
+    using k = transport_command::kind;
+    std::size_t n = 0;
+    auto add = [&](transport_command c) {
+        if (n == out.size()) return;
+        out[n++] = c;
+        log_applied(c.what);
+    };
+    if (std::abs(j.bpm - s.bpm) > 1e-9) add({k::tempo, 0, j.bpm, 0.0});
+    if (std::abs(j.beats_per_bar - s.beats_per_bar) > 1e-9 || j.beat_unit != s.beat_unit)
+        add({k::meter, 0, j.beats_per_bar, static_cast<double>(j.beat_unit)});
+    // JACK's position is that of its current cycle, ours that of this block: they differ
+    // by less than a JACK period and a block while both roll. More than 50 ms worth of
+    // beats apart is a locate (or drift to correct).
+    const double tolerance = 0.05 * j.bpm / 60.0;
+    if (std::abs(j.beat - s.beat) > tolerance) add({k::locate_beat, 0, j.beat, 0.0});
+    if (j.rolling != s.playing) add({j.rolling ? k::play : k::stop, 0, 0.0, 0.0});
+    return n;
+}
+
 void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept {
-    // Transport changes due in this block, at their frames.
+    // Transport changes due in this block, at their frames: JACK's first (frame 0).
     std::array<transport_command, command_capacity> taken{};
     const std::uint64_t out_start = window_start + latency_ns_;
     std::uint64_t immediate = 0;
     bool scheduled = false;
-    const std::size_t n = take_commands(out_start, taken, immediate, scheduled);
+    const std::size_t followed = follow_jack(std::span<transport_command>(taken.data(), 8));
+    const std::size_t n =
+        followed + take_commands(out_start, std::span<transport_command>(taken.data() + followed, taken.size() - followed),
+                                 immediate, scheduled);
+    if (followed != 0) scheduled = true;  // announced like a scheduled change
     transport_.plan_block(block_, std::span<const transport_command>(taken.data(), n), timeline_);
     // The state now describes the end of this block; its time is the block's output end.
     publish(out_start + frames_ns(block_));

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "jack_transport.hpp"
 #include "umpd/ipc/fd.hpp"
 #include "umpd/lv2/instance.hpp"
 #include "umpd/lv2/transport.hpp"
@@ -100,6 +101,11 @@ public:
     [[nodiscard]] int applied_fd() const noexcept { return applied_wake_.fd(); }
     [[nodiscard]] transport_snapshot state() const noexcept;
 
+    // Control thread, while the render thread is stopped: follow JACK's transport
+    // whenever it has a timebase master (null: never). Changes it causes are logged like
+    // scheduled ones (take_applied).
+    void follow(const jack_transport_follower* jack) noexcept { jack_ = jack; }
+
     [[nodiscard]] std::uint64_t latency_ns() const noexcept { return latency_ns_; }
     [[nodiscard]] std::uint64_t late_blocks() const noexcept { return late_blocks_.load(std::memory_order_relaxed); }
     [[nodiscard]] std::uint32_t sample_rate() const noexcept { return rate_; }
@@ -112,6 +118,9 @@ private:
     void run() noexcept;
     void render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept;
     // Render thread: this block's commands, in frame order, into `out`; returns how many.
+    // Render thread: commands that bring the transport to JACK's (at frame 0), into `out`.
+    std::size_t follow_jack(std::span<transport_command> out) noexcept;
+    void log_applied(transport_command::kind k) noexcept;
     // `immediate`: the highest sequence of an at-once command among them (0: none);
     // `scheduled`: whether a timed one is among them.
     std::size_t take_commands(std::uint64_t out_start, std::span<transport_command> out, std::uint64_t& immediate,
@@ -155,6 +164,7 @@ private:
     std::atomic<std::uint64_t> applied_head_{0};
     std::atomic<std::uint64_t> applied_tail_{0};
     ipc::wake applied_wake_;
+    const jack_transport_follower* jack_ = nullptr;
 
     // Transport state for the control thread: a sequence lock over atomic words.
     static constexpr std::size_t snapshot_words = (sizeof(transport_snapshot) + 7) / 8;
