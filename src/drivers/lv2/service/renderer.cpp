@@ -35,9 +35,13 @@ void sleep_until(std::uint64_t t) noexcept {
 
 // Sleeps while word == seen. Every hand-over bumps the word before waking, so a change
 // made between reading `seen` and sleeping returns at once.
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+// `limit` (may be null): the longest sleep.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen, const timespec* limit = nullptr) noexcept {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, limit, nullptr, 0);
 }
+
+// How often an idle render thread looks at JACK's transport.
+constexpr timespec jack_idle_poll{0, 50'000'000};
 
 void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
     ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
@@ -193,9 +197,9 @@ void renderer::run() noexcept {
         const bool commands = commands_head_.load(std::memory_order_acquire) !=
                                   commands_tail_.load(std::memory_order_relaxed) ||
                               waiting_count_ != 0;
-        if (set->empty() && !transport_.state().playing && !commands && jack_ == nullptr) {
-            // Idle: nothing to render and no time to keep.
-            futex_wait(wake_word_, seen);
+        if (set->empty() && !transport_.state().playing && !commands && !jack_differs()) {
+            // Idle: nothing to render and no time to keep (JACK looked at now and then).
+            futex_wait(wake_word_, seen, jack_ != nullptr ? &jack_idle_poll : nullptr);
             anchored = false;
             continue;
         }
@@ -268,6 +272,15 @@ void renderer::log_applied(transport_command::kind k) noexcept {
     if (h - applied_tail_.load(std::memory_order_acquire) >= command_capacity) return;
     applied_log_[h % command_capacity] = k;
     applied_head_.store(h + 1, std::memory_order_release);
+}
+
+bool renderer::jack_differs() const noexcept {
+    jack_position j;
+    if (jack_ == nullptr || !jack_->read(j) || !j.bbt) return false;
+    const transport_state& s = transport_.state();
+    return j.rolling != s.playing || std::abs(j.bpm - s.bpm) > 1e-9 ||
+           std::abs(j.beats_per_bar - s.beats_per_bar) > 1e-9 || j.beat_unit != s.beat_unit ||
+           std::abs(j.beat - s.beat) > 0.05 * j.bpm / 60.0;
 }
 
 std::size_t renderer::follow_jack(std::span<transport_command> out) noexcept {

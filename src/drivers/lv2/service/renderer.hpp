@@ -21,7 +21,7 @@
 //   system call but clock_nanosleep, clock_gettime and the futex of its idle sleep (and
 //   what the instances' worker semaphores and local_connection::flush do). With no
 //   instance and the transport stopped it sleeps on a futex until the control thread
-//   hands it something.
+//   hands it something (when following JACK: at most 50 ms, to look at JACK's transport).
 #pragma once
 
 #include <array>
@@ -120,6 +120,7 @@ private:
     // Render thread: this block's commands, in frame order, into `out`; returns how many.
     // Render thread: commands that bring the transport to JACK's (at frame 0), into `out`.
     std::size_t follow_jack(std::span<transport_command> out) noexcept;
+    [[nodiscard]] bool jack_differs() const noexcept;  // follow_jack would change something
     void log_applied(transport_command::kind k) noexcept;
     // `immediate`: the highest sequence of an at-once command among them (0: none);
     // `scheduled`: whether a timed one is among them.
