@@ -142,6 +142,20 @@ int umpd_status_json(umpd_client* c, char** out) {
     });
 }
 
+int umpd_get_transport(umpd_client* c, umpd_transport_info* out) {
+    return guarded([&] {
+        if (c == nullptr) return null_argument("client");
+        if (out == nullptr) return null_argument("out");
+        auto r = c->c.transport();
+        if (!r) return fail(r.error());
+        const transport_info& t = *r;
+        *out = umpd_transport_info{t.sample_rate, t.bpm, t.beats_per_bar, t.beat_unit, t.playing ? 1 : 0,
+                                   t.recording ? 1 : 0, t.cycling ? 1 : 0, t.frame, t.beat, t.bar,
+                                   t.bar_beat, t.cycle_start, t.cycle_end, t.time_ns};
+        return ok();
+    });
+}
+
 int umpd_list_json(umpd_client* c, char** out) {
     return guarded([&] {
         if (c == nullptr) return null_argument("client");

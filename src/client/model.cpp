@@ -76,6 +76,7 @@ std::string_view to_string(event::kind k) noexcept {
     case event::kind::endpoint_opened: return "endpoint_opened";
     case event::kind::endpoint_closed: return "endpoint_closed";
     case event::kind::ports_changed: return "ports_changed";
+    case event::kind::transport_changed: return "transport_changed";
     case event::kind::unknown: return "unknown";
     }
     return "unknown";
@@ -177,7 +178,7 @@ event parse_event(const json& j, std::string text) {
         {"device_changed", k::device_changed}, {"device_removed", k::device_removed},
         {"configuration_change", k::configuration_change}, {"data_error", k::data_error},
         {"endpoint_opened", k::endpoint_opened}, {"endpoint_closed", k::endpoint_closed},
-        {"ports_changed", k::ports_changed},
+        {"ports_changed", k::ports_changed}, {"transport_changed", k::transport_changed},
     };
     for (const auto& [n, kind] : names)
         if (name == n) e.what = kind;
@@ -195,6 +196,10 @@ event parse_event(const json& j, std::string text) {
     e.connection = get_u64(j, "connection");
     e.error_kind = get_string(j, "kind");
     e.count = get_u64(j, j.contains("clients") ? "clients" : "count");
+    if (e.what == event::kind::transport_changed) {
+        e.transport = parse_transport(j);
+        e.phase = get_string(j, "change");
+    }
     if (e.what == event::kind::ports_changed) {
         // A malformed list leaves ports empty; the event still drops the cache.
         if (const auto p = j.find("ports"); p != j.end())

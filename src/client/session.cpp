@@ -481,6 +481,7 @@ bool is_broadcast(const event& e) noexcept {
     case event::kind::device_removed:
     case event::kind::configuration_change:
     case event::kind::ports_changed:
+    case event::kind::transport_changed:
     case event::kind::unknown:
         return true;
     default:

@@ -32,6 +32,7 @@ using json = nlohmann::json;
 [[nodiscard]] endpoint_info parse_endpoint(const json& j);
 [[nodiscard]] device_info parse_device(const json& j);
 [[nodiscard]] event parse_event(const json& j, std::string text);
+[[nodiscard]] transport_info parse_transport(const json& j);  // transport.cpp
 [[nodiscard]] errc errc_from_protocol(std::string_view code) noexcept;
 
 // The mapped data path of one connection: replaced as a whole on reconnect.

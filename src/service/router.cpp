@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -57,11 +58,26 @@ namespace detail {
 enum route : std::uint8_t {
     route_source = 0,    // per the endpoint's behaviour (loopback, diagnostics, pair; app_owned owner's writes)
     route_to_owner = 1,  // app_owned: a client's message to the owning application
+    route_source_routed_early = 2,  // app_owned owner's write held for its time; its routes to
+                                    // early-delivery endpoints were followed when it was read
 };
+
+// Which of an endpoint's routes follow_routes takes.
+enum class route_pass : std::uint8_t { all, late_only, early_only };
 
 inline constexpr std::size_t error_kinds = 5;  // data_error::kind enumerators
 
 struct connection_state;
+struct endpoint_state;
+
+// One route (router::add_route): owned by the control side, linked into its `from`
+// endpoint's list on the router side.
+struct route_state {
+    endpoint_state* from = nullptr;
+    endpoint_state* to = nullptr;
+    route_state* next = nullptr;  // router side: the next route out of `from`
+    route_state* prev = nullptr;
+};
 
 struct endpoint_state {
     endpoint_handle handle = 0;
@@ -75,7 +91,9 @@ struct endpoint_state {
     connection_state* owner = nullptr;
     const discovery_replies* discovery = nullptr;  // answered here: not delivered (nor passed to an owner)
     bool capture = false;  // the owner's stream notifications go to the control thread (capture_stream)
+    bool early = false;    // app_owned: messages for the owner are passed on when read (set_early_delivery)
     connection_state* first = nullptr;  // connections open on this endpoint
+    route_state* routes = nullptr;      // routes out of this endpoint's source
     endpoint_state* next = nullptr;     // all endpoints
     endpoint_state* prev = nullptr;
     bool io_stopped = false;
@@ -112,6 +130,7 @@ namespace {
 
 using detail::connection_state;
 using detail::endpoint_state;
+using detail::route_state;
 using detail::scheduled_message;
 
 constexpr std::uint64_t tag_command = 1;
@@ -159,7 +178,7 @@ struct router::impl {
     struct command {
         enum class kind : std::uint8_t {
             add_endpoint, remove_endpoint, add_connection, remove_connection, stop_io, start_io, set_discovery,
-            set_capture, inject
+            set_capture, inject, add_route, remove_route, set_early
         };
         kind what = kind::add_endpoint;
         endpoint_state* endpoint = nullptr;
@@ -167,10 +186,11 @@ struct router::impl {
         connection_state* connection = nullptr;
         device_handle device = 0;
         const discovery_replies* replies = nullptr;  // set_discovery
-        bool flag = false;                           // set_capture
+        bool flag = false;                           // set_capture, set_early
         const core::packet* packets = nullptr;       // inject: owned by the waiting caller
         std::size_t packet_count = 0;
         std::size_t* written = nullptr;              // inject: how many fitted
+        route_state* route = nullptr;                // add_route, remove_route
     };
 
     explicit impl(router_limits l)
@@ -210,6 +230,7 @@ struct router::impl {
     std::size_t attached_connections = 0;
     std::unordered_set<device_handle> stopped_devices;
     std::unordered_map<int, unsigned> wake_registrations;  // fd → connections using it
+    std::vector<std::unique_ptr<route_state>> routes;
     std::thread thread;
     bool running = false;
     std::uint32_t submitted = 0;
@@ -234,6 +255,8 @@ struct router::impl {
     std::atomic<std::uint64_t> rejected_schedule{0};
     std::atomic<std::uint64_t> scheduled_now{0};
     std::atomic<std::uint64_t> scheduled_discarded{0};
+    std::atomic<std::uint64_t> route_loops{0};
+    std::atomic<std::uint64_t> route_dropped{0};
 
     // ---- router side ----------------------------------------------------------------
     detail::scheduler sched;
@@ -246,6 +269,7 @@ struct router::impl {
     endpoint_state* first_endpoint = nullptr;
     std::uint32_t applied = 0;
     std::uint64_t armed_ns = 0;  // the timerfd's expiry, 0 = disarmed
+    unsigned route_depth = 0;    // hops of the route chain being followed (loop guard)
     std::vector<epoll_event> events;
 
     // ================================================================================
@@ -318,6 +342,17 @@ struct router::impl {
                 scheduled_now.store(sched.size() + parked_count, std::memory_order_relaxed);
             }
             while (e->first) unlink_connection(e->first);
+            // Its routes both ways: out of it (the list is its own) and into it.
+            for (route_state* rt = e->routes; rt; rt = rt->next) rt->prev = nullptr;
+            e->routes = nullptr;
+            for (endpoint_state* other = first_endpoint; other; other = other->next) {
+                route_state* rt = other->routes;
+                while (rt) {
+                    route_state* following = rt->next;
+                    if (rt->to == e) unlink_route(rt);
+                    rt = following;
+                }
+            }
             if (e->peer) e->peer->peer = nullptr;
             e->peer = nullptr;
             if (e->prev) e->prev->next = e->next;
@@ -347,6 +382,9 @@ struct router::impl {
         case command::kind::set_capture:
             c.endpoint->capture = c.flag;
             break;
+        case command::kind::set_early:
+            c.endpoint->early = c.flag;
+            break;
         case command::kind::inject: {
             connection_state* k = c.connection;
             const std::uint64_t now = monotonic_ns();
@@ -364,6 +402,17 @@ struct router::impl {
             publish_dirty();
             break;
         }
+        case command::kind::add_route: {
+            route_state* rt = c.route;
+            rt->prev = nullptr;
+            rt->next = rt->from->routes;
+            if (rt->next) rt->next->prev = rt;
+            rt->from->routes = rt;
+            break;
+        }
+        case command::kind::remove_route:
+            unlink_route(c.route);
+            break;
         case command::kind::stop_io:
             for (endpoint_state* e = first_endpoint; e; e = e->next)
                 if (e->device == c.device) e->io_stopped = true;
@@ -394,6 +443,13 @@ struct router::impl {
         const std::size_t dropped = parked_count - kept;
         parked_count = kept;
         return dropped;
+    }
+
+    void unlink_route(route_state* rt) noexcept {
+        if (rt->prev) rt->prev->next = rt->next;
+        else rt->from->routes = rt->next;
+        if (rt->next) rt->next->prev = rt->prev;
+        rt->next = rt->prev = nullptr;
     }
 
     void unlink_connection(connection_state* k) noexcept {
@@ -495,12 +551,62 @@ struct router::impl {
     }
 
     // Out of e's source to every connection on it (but the owner, for app_owned).
-    void fan_out(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n) noexcept {
+    void fan_out(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n,
+                 detail::route_pass which = detail::route_pass::all) noexcept {
         const bool skip_owner = e->behaviour == endpoint_behaviour::app_owned;
         for (connection_state* k = e->first; k; k = k->next_on_endpoint)
             if (!(skip_owner && k == e->owner)) write_to(k, e, stamp, words, n);
         e->routed.fetch_add(1, std::memory_order_relaxed);
         messages_routed.fetch_add(1, std::memory_order_relaxed);
+        if (e->routes != nullptr) follow_routes(e, stamp, words, n, which);
+    }
+
+    [[nodiscard]] static bool takes_early(const endpoint_state* e) noexcept {
+        return e->early && e->behaviour == endpoint_behaviour::app_owned;
+    }
+
+    // A message to hold (in the scheduler, or parked for a stopped device).
+    static scheduled_message held(std::uint64_t ts, endpoint_state* e, std::uint8_t r, const std::uint32_t* words,
+                                  unsigned n) noexcept {
+        scheduled_message m;
+        m.timestamp_ns = ts;
+        m.endpoint = e;
+        for (unsigned i = 0; i < n; ++i) m.words[i] = words[i];
+        m.word_count = static_cast<std::uint8_t>(n);
+        m.route = r;
+        return m;
+    }
+
+    // What came out of e's source, to the destinations e is routed to. Recursive through
+    // deliver → fan_out; route_depth bounds a chain that loops.
+    void follow_routes(endpoint_state* e, std::uint64_t stamp, const std::uint32_t* words, unsigned n,
+                       detail::route_pass which) noexcept {
+        if ((words[0] >> 28) == 0xFu) return;  // a stream message is about e itself
+        if (route_depth >= router::max_route_depth) {
+            route_loops.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        ++route_depth;
+        for (route_state* rt = e->routes; rt; rt = rt->next) {
+            endpoint_state* to = rt->to;
+            if ((which == detail::route_pass::early_only && !takes_early(to)) ||
+                (which == detail::route_pass::late_only && takes_early(to)))
+                continue;
+            const std::uint8_t r = to->behaviour == endpoint_behaviour::app_owned
+                                       ? std::uint8_t{detail::route_to_owner}
+                                       : std::uint8_t{detail::route_source};
+            if (!to->io_stopped) {
+                deliver(to, r, stamp, words, n, stamp);
+                continue;
+            }
+            if (sched.size() + parked_count >= limits.schedule_capacity) {
+                route_dropped.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            parked[parked_count++] = held(stamp, to, r, words, n);
+            scheduled_now.store(sched.size() + parked_count, std::memory_order_relaxed);
+        }
+        --route_depth;
     }
 
     // Delivers one message sent to e's destination. sender_ns: the sender's timestamp
@@ -518,14 +624,18 @@ struct router::impl {
             if (e->peer) fan_out(e->peer, now, words, n);
             break;
         case endpoint_behaviour::app_owned:
+            // The sender's timestamp both ways: an application (or a driver inside umpd)
+            // stamps what it emits with when it happened, and its owner places what it
+            // receives by the time the sender asked for.
             if (r == detail::route_to_owner) {
                 if (e->owner) {
-                    write_to(e->owner, e, now, words, n);
+                    write_to(e->owner, e, sender_ns, words, n);
                     e->routed.fetch_add(1, std::memory_order_relaxed);
                     messages_routed.fetch_add(1, std::memory_order_relaxed);
                 }
             } else {
-                fan_out(e, now, words, n);
+                fan_out(e, sender_ns, words, n,
+                        r == detail::route_source_routed_early ? detail::route_pass::late_only : detail::route_pass::all);
             }
             break;
         }
@@ -564,9 +674,18 @@ struct router::impl {
         const std::uint8_t r = (e->behaviour == endpoint_behaviour::app_owned && k != e->owner)
                                    ? std::uint8_t{detail::route_to_owner}
                                    : std::uint8_t{detail::route_source};
+        // An owner that places messages by their timestamps itself gets them at once.
+        if (r == detail::route_to_owner && e->early) {
+            deliver(e, r, ts == 0 ? now : ts, words, n, now);
+            return;
+        }
         // Everything due at `now` has left the scheduler (deliver_due ran first), so a
         // message with ts <= now may go at once without overtaking a held one.
         if (ts > now) {
+            // An app's output held for its time: its routes to early-delivery endpoints
+            // are followed now, the rest (and the clients) at its time.
+            const bool route_early = r == detail::route_source && e->behaviour == endpoint_behaviour::app_owned &&
+                                     e->routes != nullptr;
             data_error::kind refused{};
             bool ok = false;
             if (ts - now > static_cast<std::uint64_t>(limits.max_schedule_ahead.count())) {
@@ -574,13 +693,8 @@ struct router::impl {
             } else if (sched.size() + parked_count >= limits.schedule_capacity) {
                 refused = data_error::kind::schedule_full;
             } else {
-                scheduled_message m;
-                m.timestamp_ns = ts;
-                m.endpoint = e;
-                for (unsigned i = 0; i < n; ++i) m.words[i] = words[i];
-                m.word_count = static_cast<std::uint8_t>(n);
-                m.route = r;
-                ok = sched.push(m);
+                ok = sched.push(held(ts, e, route_early ? std::uint8_t{detail::route_source_routed_early} : r, words, n));
+                if (ok && route_early) follow_routes(e, ts, words, n, detail::route_pass::early_only);
                 refused = data_error::kind::schedule_full;
             }
             if (!ok) {
@@ -782,7 +896,49 @@ std::error_code router::remove_endpoint(endpoint_handle e) {
         k->setup.client_wake.reset();
         --impl_->attached_connections;
     }
+    // Its routes both ways are unlinked on the router side; free them here.
+    std::erase_if(impl_->routes, [state](const std::unique_ptr<route_state>& rt) {
+        return rt->from == state || rt->to == state;
+    });
     impl_->endpoints.erase(it);
+    return {};
+}
+
+std::error_code router::add_route(endpoint_handle from, endpoint_handle to) {
+    std::lock_guard lock(impl_->control_mutex);
+    auto f = impl_->endpoints.find(from);
+    auto t = impl_->endpoints.find(to);
+    if (f == impl_->endpoints.end() || t == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
+    if (from == to) return make_error_code(service_errc::invalid_argument);
+    for (const auto& rt : impl_->routes)
+        if (rt->from == f->second.get() && rt->to == t->second.get()) return make_error_code(service_errc::already_exists);
+    auto state = std::make_unique<route_state>();
+    state->from = f->second.get();
+    state->to = t->second.get();
+    impl::command c;
+    c.what = impl::command::kind::add_route;
+    c.route = state.get();
+    impl_->routes.push_back(std::move(state));
+    impl_->submit(c);
+    return {};
+}
+
+std::error_code router::remove_route(endpoint_handle from, endpoint_handle to) {
+    std::unique_ptr<route_state> doomed;  // freed after the router let go
+    std::lock_guard lock(impl_->control_mutex);
+    auto f = impl_->endpoints.find(from);
+    auto t = impl_->endpoints.find(to);
+    if (f == impl_->endpoints.end() || t == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
+    auto it = std::find_if(impl_->routes.begin(), impl_->routes.end(), [&](const std::unique_ptr<route_state>& rt) {
+        return rt->from == f->second.get() && rt->to == t->second.get();
+    });
+    if (it == impl_->routes.end()) return make_error_code(service_errc::not_found);
+    impl::command c;
+    c.what = impl::command::kind::remove_route;
+    c.route = it->get();
+    impl_->submit(c);
+    doomed = std::move(*it);
+    impl_->routes.erase(it);
     return {};
 }
 
@@ -888,6 +1044,19 @@ std::error_code router::capture_stream(endpoint_handle e, bool on) {
     return {};
 }
 
+std::error_code router::set_early_delivery(endpoint_handle e, bool on) {
+    std::lock_guard lock(impl_->control_mutex);
+    auto it = impl_->endpoints.find(e);
+    if (it == impl_->endpoints.end()) return make_error_code(service_errc::not_found);
+    if (it->second->behaviour != endpoint_behaviour::app_owned) return make_error_code(service_errc::invalid_argument);
+    impl::command c;
+    c.what = impl::command::kind::set_early;
+    c.endpoint = it->second.get();
+    c.flag = on;
+    impl_->submit(c);
+    return {};
+}
+
 void router::take_captured(const std::function<void(const captured_packet&)>& each) {
     std::vector<captured_packet> found;
     {
@@ -960,6 +1129,8 @@ router_counters router::counters() const {
     out.scheduled_now = impl_->scheduled_now.load(std::memory_order_relaxed);
     out.scheduled_discarded = impl_->scheduled_discarded.load(std::memory_order_relaxed);
     out.captured_dropped = impl_->captured_dropped.load(std::memory_order_relaxed);
+    out.route_loops = impl_->route_loops.load(std::memory_order_relaxed);
+    out.route_dropped = impl_->route_dropped.load(std::memory_order_relaxed);
     return out;
 }
 

@@ -254,6 +254,34 @@ TEST(router, app_owned_both_directions) {
     EXPECT_TRUE(next_is(owner, 3u));  // first after 1, 2: its own 50 did not come back
 }
 
+TEST(router, app_owned_keeps_the_senders_timestamps_both_ways) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 5, endpoint_behaviour::app_owned));
+    client owner = make_client();
+    client c = make_client();
+    ASSERT_FALSE(r.add_connection(owner.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(c.setup(11, 1)));
+    // A plugin host stamps its output with when it plays: a past stamp stays as it is,
+    // a future one is delivered on time with that same stamp.
+    const std::uint64_t past = now_ns() - 3'000'000;
+    owner.send(past, tagged(1));
+    auto m = c.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, past);
+    const std::uint64_t future = now_ns() + 20'000'000;
+    owner.send(future, tagged(2));
+    m = c.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, future);
+    EXPECT_GE(now_ns(), future);
+    // A client's message reaches the owner with the client's stamp.
+    c.send(past, tagged(3));
+    m = owner.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, past);
+}
+
 TEST(router, refuses_malformed_records_and_passes_the_next) {
     single_endpoint s(endpoint_behaviour::loopback);
     auto& [r, c] = s;
@@ -707,3 +735,170 @@ TEST(router_capture, inject_writes_to_one_connection_and_wakes_it) {
 }
 
 }  // namespace
+
+namespace {
+
+// Routes: what comes out of one endpoint's source also goes to another's destination.
+struct routed_pair {
+    router r{test_limits()};
+    client a = make_client();
+    client b = make_client();
+    explicit routed_pair(endpoint_behaviour to_behaviour) {
+        EXPECT_FALSE(r.start());
+        EXPECT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+        EXPECT_FALSE(r.add_endpoint(2, 2, to_behaviour));
+        EXPECT_FALSE(r.add_connection(a.setup(10, 1)));
+        EXPECT_FALSE(r.add_connection(b.setup(11, 2, to_behaviour == endpoint_behaviour::app_owned)));
+    }
+};
+
+}  // namespace
+
+TEST(router_routes, a_route_delivers_a_source_to_another_destination_with_its_timestamp) {
+    routed_pair s(endpoint_behaviour::app_owned);
+    ASSERT_FALSE(s.r.add_route(1, 2));
+    s.a.send(0, tagged(1));
+    const auto at_a = s.a.receive();
+    ASSERT_TRUE(at_a);
+    EXPECT_EQ(tag_of(*at_a), 1u);
+    const auto at_owner = s.b.receive();  // B's owner gets it, as if a client had sent it
+    ASSERT_TRUE(at_owner);
+    EXPECT_EQ(tag_of(*at_owner), 1u);
+    EXPECT_EQ(at_owner->timestamp_ns, at_a->timestamp_ns);
+    EXPECT_EQ(s.r.counters(2).routed, 1u);
+
+    // Removed: A's messages stay on A.
+    ASSERT_FALSE(s.r.remove_route(1, 2));
+    s.a.send(0, tagged(2));
+    EXPECT_TRUE(next_is(s.a, 2u));
+    EXPECT_FALSE(s.b.receive(50ms));
+    EXPECT_EQ(s.r.counters(2).routed, 1u);
+}
+
+TEST(router_routes, chains_and_stream_messages_are_not_routed) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    std::vector<client> clients;
+    for (std::uint32_t e = 1; e <= 3; ++e) {
+        ASSERT_FALSE(r.add_endpoint(e, e, endpoint_behaviour::loopback));
+        clients.push_back(make_client());
+        ASSERT_FALSE(r.add_connection(clients.back().setup(10 + e, e)));
+    }
+    ASSERT_FALSE(r.add_route(1, 2));
+    ASSERT_FALSE(r.add_route(2, 3));
+    clients[0].send(0, tagged(7));
+    for (client& c : clients) EXPECT_TRUE(next_is(c, 7u));
+    // An endpoint name notification is about endpoint 1: it stays there.
+    const std::uint8_t text[] = {'x'};
+    clients[0].send(0, umpd::core::make_endpoint_name(umpd::core::packet_format::complete, text));
+    ASSERT_TRUE(clients[0].receive());
+    clients[0].send(0, tagged(8));
+    for (client& c : clients) EXPECT_TRUE(next_is(c, 8u));  // 8 next, no name before it
+}
+
+TEST(router_routes, a_loop_is_cut_after_max_route_depth_and_counted) {
+    routed_pair s(endpoint_behaviour::loopback);
+    auto& [r, a, b] = s;
+    ASSERT_FALSE(r.add_route(1, 2));
+    ASSERT_FALSE(r.add_route(2, 1));
+    a.send(0, tagged(1));
+    // Out of A at hops 0, 2, 4, 6, 8; out of B at 1, 3, 5, 7; then the chain is cut.
+    EXPECT_EQ(a.receive_n(5).size(), 5u);
+    EXPECT_EQ(b.receive_n(4).size(), 4u);
+    EXPECT_FALSE(a.receive(50ms));
+    EXPECT_FALSE(b.receive(50ms));
+    EXPECT_EQ(r.counters().route_loops, 1u);
+    static_assert(router::max_route_depth == 8);
+}
+
+TEST(router_routes, control_errors_and_endpoint_removal) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::loopback));
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::loopback));
+    using umpd::service::service_errc;
+    EXPECT_EQ(r.add_route(1, 9), make_error_code(service_errc::not_found));
+    EXPECT_EQ(r.add_route(9, 1), make_error_code(service_errc::not_found));
+    EXPECT_EQ(r.add_route(1, 1), make_error_code(service_errc::invalid_argument));
+    EXPECT_EQ(r.remove_route(1, 2), make_error_code(service_errc::not_found));
+    ASSERT_FALSE(r.add_route(1, 2));
+    EXPECT_EQ(r.add_route(1, 2), make_error_code(service_errc::already_exists));
+    ASSERT_FALSE(r.add_route(2, 1));
+    // Removing endpoint 2 takes both routes with it; a new endpoint 2 has none.
+    ASSERT_FALSE(r.remove_endpoint(2));
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::loopback));
+    EXPECT_EQ(r.remove_route(1, 2), make_error_code(service_errc::not_found));
+    EXPECT_EQ(r.remove_route(2, 1), make_error_code(service_errc::not_found));
+    client a = make_client();
+    client b = make_client();
+    ASSERT_FALSE(r.add_connection(a.setup(10, 1)));
+    ASSERT_FALSE(r.add_connection(b.setup(11, 2)));
+    a.send(0, tagged(1));
+    EXPECT_TRUE(next_is(a, 1u));
+    EXPECT_FALSE(b.receive(50ms));
+}
+
+TEST(router_routes, a_message_routed_to_a_stopped_device_waits_for_start_io) {
+    routed_pair s(endpoint_behaviour::app_owned);
+    ASSERT_FALSE(s.r.add_route(1, 2));
+    ASSERT_FALSE(s.r.stop_io(2));
+    s.a.send(0, tagged(1));
+    EXPECT_TRUE(next_is(s.a, 1u));
+    EXPECT_FALSE(s.b.receive(50ms));
+    ASSERT_FALSE(s.r.start_io(2));
+    EXPECT_TRUE(next_is(s.b, 1u));
+}
+
+TEST(router_routes, early_delivery_passes_future_messages_to_the_owner_when_read) {
+    routed_pair s(endpoint_behaviour::app_owned);  // 1: loopback, 2: app_owned with owner b
+    auto& [r, a, b] = s;
+    client c = make_client();
+    ASSERT_FALSE(r.add_connection(c.setup(12, 2)));  // a client of endpoint 2
+    EXPECT_EQ(r.set_early_delivery(1, true), make_error_code(umpd::service::service_errc::invalid_argument));
+    EXPECT_EQ(r.set_early_delivery(9, true), make_error_code(umpd::service::service_errc::not_found));
+    ASSERT_FALSE(r.set_early_delivery(2, true));
+
+    // A client's message stamped 10 s ahead reaches the owner now, with its stamp.
+    const std::uint64_t later = now_ns() + 10'000'000'000;
+    c.send(later, tagged(1));
+    auto m = b.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(tag_of(*m), 1u);
+    EXPECT_EQ(m->timestamp_ns, later);
+    EXPECT_LT(now_ns(), later);
+}
+
+TEST(router_routes, an_apps_future_output_reaches_early_endpoints_at_once_and_the_rest_on_time) {
+    router r(test_limits());
+    ASSERT_FALSE(r.start());
+    ASSERT_FALSE(r.add_endpoint(1, 1, endpoint_behaviour::app_owned));  // a plugin's output
+    ASSERT_FALSE(r.add_endpoint(2, 2, endpoint_behaviour::app_owned));  // the next plugin: early
+    ASSERT_FALSE(r.add_endpoint(3, 3, endpoint_behaviour::app_owned));  // an app: on time
+    client owner1 = make_client();
+    client owner2 = make_client();
+    client owner3 = make_client();
+    client listener = make_client();
+    ASSERT_FALSE(r.add_connection(owner1.setup(10, 1, true)));
+    ASSERT_FALSE(r.add_connection(owner2.setup(11, 2, true)));
+    ASSERT_FALSE(r.add_connection(owner3.setup(12, 3, true)));
+    ASSERT_FALSE(r.add_connection(listener.setup(13, 1)));
+    ASSERT_FALSE(r.set_early_delivery(2, true));
+    ASSERT_FALSE(r.add_route(1, 2));
+    ASSERT_FALSE(r.add_route(1, 3));
+
+    const std::uint64_t at = now_ns() + 1'000'000'000;  // a second: plenty for the early copy
+    owner1.send(at, tagged(5));
+    auto m = owner2.receive();  // early: before `at`
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->timestamp_ns, at);
+    EXPECT_LT(now_ns(), at);
+    EXPECT_FALSE(owner3.receive(0ms));  // held
+    m = owner3.receive();  // on time
+    ASSERT_TRUE(m);
+    EXPECT_GE(now_ns(), at);
+    EXPECT_EQ(m->timestamp_ns, at);
+    m = listener.receive();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(tag_of(*m), 5u);
+    EXPECT_FALSE(owner2.receive(50ms));  // once only
+}

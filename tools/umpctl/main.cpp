@@ -38,6 +38,14 @@ const verb verbs[] = {
     {"endpoint", "info | naming | function-blocks of an endpoint", umpctl::endpoint_verb, &umpctl::endpoint_help},
     {"naming", "default [automatic|classic|new-style]: the global naming", umpctl::naming_verb,
      &umpctl::naming_help},
+    {"plugins", "the installed LV2 MIDI plugins and their kinds", umpctl::plugins_verb, &umpctl::plugins_help},
+    {"plugin", "add | remove | set | info | list plugin instances", umpctl::plugin_verb, &umpctl::plugin_help},
+    {"connect", "route an endpoint's source to an endpoint's destination", umpctl::connect_verb,
+     &umpctl::connect_help},
+    {"disconnect", "remove a connection", umpctl::disconnect_verb, &umpctl::disconnect_help},
+    {"connections", "the connections umpd keeps", umpctl::connections_verb, &umpctl::connections_help},
+    {"transport", "show or set the transport: play, stop, locate, tempo, meter ...", umpctl::transport_verb,
+     &umpctl::transport_help},
 };
 
 void print_usage(std::ostream& out) {

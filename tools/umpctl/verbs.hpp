@@ -32,6 +32,20 @@ extern const char* const ports_help;
 extern const char* const endpoint_help;
 extern const char* const naming_help;
 
+// LV2 plugins, connections and the transport (plugin_verbs.cpp).
+int plugins_verb(const verb_args& args);
+int plugin_verb(const verb_args& args);
+int connect_verb(const verb_args& args);
+int disconnect_verb(const verb_args& args);
+int connections_verb(const verb_args& args);
+int transport_verb(const verb_args& args);
+extern const char* const plugins_help;
+extern const char* const plugin_help;
+extern const char* const connect_help;
+extern const char* const disconnect_help;
+extern const char* const connections_help;
+extern const char* const transport_help;
+
 // The --help text of each verb.
 extern const char* const decode_help;
 extern const char* const encode_help;

@@ -13,6 +13,9 @@
 #include "umpd/service/config.hpp"
 #include "umpd/service/midi1_ports.hpp"
 #include "umpd/service/server.hpp"
+#ifdef UMPD_WITH_LV2
+#include "umpd/lv2/service_driver.hpp"
+#endif
 
 #ifndef UMPD_VERSION
 #define UMPD_VERSION "0.0.0"
@@ -96,6 +99,9 @@ int main(int argc, char** argv) try {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
+#ifdef UMPD_WITH_LV2
+    options.drivers.push_back([](umpd::service::driver_host& h) { return umpd::lv2::make_lv2_driver(h); });
+#endif
     umpd::service::server server(options);
     std::string message;
     if (!server.start(message)) {

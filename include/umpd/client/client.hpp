@@ -114,6 +114,31 @@ struct renamed_object {
 
 enum class loopback_kind { pair, midi1, diagnostics };
 
+// umpd's transport and musical context (the lv2 driver's `transport` op, see
+// docs/protocol.md): what a client needs to follow umpd's timeline. `time_ns` is the
+// CLOCK_MONOTONIC time at which the position holds; while playing, the beat at a later
+// time t is beat_at(t) (the tempo is constant until the next transport_changed event).
+// bar is 0-based, bar_beat counts from 0 within the bar.
+struct transport_info {
+    double sample_rate = 48000.0;
+    double bpm = 120.0;
+    double beats_per_bar = 4.0;
+    int beat_unit = 4;
+    std::int64_t frame = 0;  // the position in samples
+    double beat = 0.0;       // beats since the origin
+    std::int64_t bar = 0;
+    double bar_beat = 0.0;
+    bool playing = false;
+    bool recording = false;
+    bool cycling = false;
+    double cycle_start = 0.0;  // beats
+    double cycle_end = 0.0;
+    std::uint64_t time_ns = 0;
+    // The beat at CLOCK_MONOTONIC time t: beat while stopped, else extrapolated at bpm
+    // (double precision; cycles are not folded in).
+    [[nodiscard]] double beat_at(std::uint64_t t) const noexcept;
+};
+
 // Something that happened in umpd (after subscribe()) or to the client itself.
 struct event {
     enum class kind {
@@ -127,6 +152,7 @@ struct event {
         endpoint_opened,  // app-owned devices, to their application only: a client opened one of
         endpoint_closed,  //   its endpoints (id), or closed it; connection: that client's; count: clients now
         ports_changed,    // an endpoint's MIDI 1.0 ports, names or numbers changed (id; ports: all of them now)
+        transport_changed,// umpd's transport was changed (transport: as it is now; phase: the change)
         unknown,          // an event this SDK does not know (see json)
     };
     kind what = kind::unknown;
@@ -139,6 +165,7 @@ struct event {
     std::uint64_t count = 0;       // data_error; endpoint_opened/closed: clients using the endpoint now
     std::string message;  // disconnected / connection_lost: why
     std::vector<midi1_port> ports;  // ports_changed: the endpoint's ports now
+    std::optional<transport_info> transport;  // transport_changed
     std::string json;     // the event as umpd sent it (empty for the client's own events)
 };
 [[nodiscard]] std::string_view to_string(event::kind k) noexcept;
@@ -408,6 +435,9 @@ public:
     [[nodiscard]] result<std::vector<midi1_port>> set_naming(std::string_view endpoint, endpoint_naming approach);
     [[nodiscard]] result<void> set_global_naming(global_naming naming);
     [[nodiscard]] result<global_naming> get_global_naming();
+    // umpd's transport and musical context now (op transport; not_found... errors as
+    // umpd gives them, e.g. when its plugin host is disabled).
+    [[nodiscard]] result<transport_info> transport();
     // Everything the endpoint declared (op endpoint_info; named so because endpoint_info
     // is the SDK's type for the endpoint object).
     [[nodiscard]] result<endpoint_declaration> endpoint_details(std::string_view endpoint);

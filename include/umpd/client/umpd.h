@@ -91,6 +91,27 @@ void umpd_free_string(char* s);
 /* Fills up to capacity entries; *count receives the number of endpoints umpd has. */
 int umpd_list_endpoints(umpd_client* client, umpd_endpoint_info* out, size_t capacity, size_t* count);
 
+/* umpd's transport and musical context (see client.hpp, transport_info): the position
+ * holds at CLOCK_MONOTONIC time_ns; bar is 0-based. Changes arrive as the event
+ * {"event":"transport_changed", "change": ..., and these fields}. */
+typedef struct umpd_transport_info {
+    double sample_rate;
+    double bpm;
+    double beats_per_bar;
+    int beat_unit;
+    int playing;
+    int recording;
+    int cycling;
+    int64_t frame;
+    double beat;
+    int64_t bar;
+    double bar_beat;
+    double cycle_start;
+    double cycle_end;
+    uint64_t time_ns;
+} umpd_transport_info;
+int umpd_get_transport(umpd_client* client, umpd_transport_info* out);
+
 /* Events through a callback (NULL: stop calling). */
 int umpd_subscribe(umpd_client* client, umpd_event_fn fn, void* user);
 

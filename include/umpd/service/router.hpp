@@ -15,6 +15,8 @@
 //   pair         the message comes out of the *peer* endpoint's source (A ⇄ B);
 //   app_owned    the message goes to the owning application's connection (its
 //                to_client ring); what the application writes comes out of the source.
+//                Both ways the sender's timestamp is kept (the receive time for 0): an
+//                application or a driver stamps what it emits with when it happened.
 // What a source emits is fanned out to every connection open on that endpoint.
 //
 // Threads: every public function is for the control thread, except where marked.
@@ -78,6 +80,8 @@ struct router_counters {
     std::uint64_t scheduled_now = 0;       // messages waiting in the scheduler
     std::uint64_t scheduled_discarded = 0; // scheduled messages dropped by remove_endpoint
     std::uint64_t captured_dropped = 0;    // captured stream messages lost to a full capture queue
+    std::uint64_t route_loops = 0;         // messages a route chain did not pass on (max_route_depth reached)
+    std::uint64_t route_dropped = 0;       // routed messages lost: the target was stopped and the scheduler full
 };
 
 // A UMP stream message an app_owned endpoint's owner wrote while capture_stream was on,
@@ -191,6 +195,31 @@ public:
     // room for all of them (the ones that fit are written), not_found for an unknown or
     // detached connection.
     [[nodiscard]] std::error_code inject(connection_handle c, std::span<const core::packet> packets);
+
+    // Routes: everything that comes out of `from`'s source (after it went to the
+    // connections on `from`) is also delivered to `to`'s destination, on the router
+    // thread, with the timestamp it left `from` with — as if a client had sent it to
+    // `to` at that moment: an app_owned `to` passes it to its owner, a loopback one
+    // sends it out of its source, a pair one out of its peer's source, and so on, so
+    // routes chain. UMP stream messages (message type 0xF) describe an endpoint and are
+    // not routed. A chain that comes back to where it started is cut after
+    // max_route_depth hops (router_counters::route_loops counts each cut). A message
+    // routed to a stopped device is held like a scheduled one until start_io (dropped
+    // and counted in route_dropped when the scheduler is full).
+    // Errors: not_found (either endpoint; remove_route: no such route), invalid_argument
+    // (from == to), already_exists. Removing an endpoint removes its routes both ways.
+    [[nodiscard]] std::error_code add_route(endpoint_handle from, endpoint_handle to);
+    [[nodiscard]] std::error_code remove_route(endpoint_handle from, endpoint_handle to);
+    static constexpr unsigned max_route_depth = 8;
+
+    // Early delivery (app_owned endpoints only, else invalid_argument): what clients
+    // send to e — and what routes bring to it — reaches e's owner as soon as the router
+    // reads it, with its timestamp, even when that is in the future; the owner places
+    // messages by their timestamps itself (the LV2 plugin host renders ahead of time and
+    // so never sees a message late, whatever the router's wake-up latency). Routed
+    // messages from an app_owned source stamped in the future go to early endpoints when
+    // read, to the others (and to the source's clients) at their time.
+    [[nodiscard]] std::error_code set_early_delivery(endpoint_handle e, bool on);
 
     // Configuration-change support: stop_io(device) makes the router stop reading the
     // device's connections' to_service rings and first delivers everything already
