@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "umpd/ipc/control.hpp"
+#include "umpd/jack/service_driver.hpp"
 #include "umpd/service/config.hpp"
 #include "umpd/service/midi1_ports.hpp"
 #include "umpd/service/server.hpp"
@@ -96,6 +97,7 @@ int main(int argc, char** argv) try {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
+    options.drivers.push_back(umpd::jack::make_jack_driver);
     umpd::service::server server(options);
     std::string message;
     if (!server.start(message)) {
