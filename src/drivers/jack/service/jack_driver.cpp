@@ -1,6 +1,7 @@
 // The JACK driver in the service (include/umpd/jack/service_driver.hpp): the
 // control-thread half. What it exports is kept in `exported_`; the bridge thread
 // (bridge.hpp) sees the same set through the tables this file builds.
+#include <jack/jack.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -92,14 +93,26 @@ public:
 private:
     void start_with(const service::jack_config& cfg) {
         config_ = cfg;
+        last_state_.clear();
+        last_detail_.clear();
         if (!config_.enabled) {
             host_.set_status(driver_name, "disabled", "[jack] enabled = false");
+            return;
+        }
+        // JACK would refuse it as if no server ran: say what is wrong instead.
+        const auto name_limit = static_cast<std::size_t>(jack_client_name_size()) - 1;
+        if (config_.client_name.size() > name_limit) {
+            host_.set_status(driver_name, "failed",
+                             "[jack] client_name is " + std::to_string(config_.client_name.size()) +
+                                 " bytes; JACK allows at most " + std::to_string(name_limit));
             return;
         }
         client_config cc;
         cc.client_name = config_.client_name;
         cc.server_name = config_.server_name;
         cc.wait_for_server = config_.wait_for_server;
+        // Room for a 40 000-byte SysEx (about 6 700 packets) queued for one port.
+        cc.outgoing_capacity = 16384;
         auto c = std::make_unique<client>(cc);
         if (auto ec = c->start()) {
             if (ec == errc::server_unavailable)
