@@ -191,7 +191,7 @@ TEST_F(jack_service_test, EveryMidi1PortIsAJackPortNamedByTheTable) {
     EXPECT_NE(props.find("input"), std::string::npos) << props;
     const std::string line = umpd->jack_status_line();
     EXPECT_NE(line.find("running"), std::string::npos) << line;
-    EXPECT_NE(line.find("client 'umpd' '" + server.name() + "', 4 ports"), std::string::npos) << line;
+    EXPECT_NE(line.find("client 'umpd' on server '" + server.name() + "', 4 ports"), std::string::npos) << line;
 }
 
 TEST_F(jack_service_test, PortsFollowTheEndpointsAtRunTime) {
@@ -263,9 +263,12 @@ TEST_F(jack_service_test, BothDirectionsThroughTheLoopbackPort) {
     // umpd → JACK: a MIDI 2.0 note from an application, translated for JACK.
     ASSERT_TRUE(k.send(core::make_midi2_note_on({}, core::channel{2}, 0x40, 0xFFFF, 0, 0)));
     EXPECT_TRUE(wait_until([&] { return dump_has(dump, "92407f"); })) << dump.output();
-    // A stream message (no group) has no MIDI 1.0 port: nothing reaches JACK, nothing breaks.
+    // A utility message has no group, so no MIDI 1.0 port: nothing reaches JACK for it,
+    // and what follows still does.
+    ASSERT_TRUE(k.send(core::make_jr_clock(1234)));
     ASSERT_TRUE(k.send(core::make_midi1_note_on({}, core::channel{3}, 0x41, 0x22)));
     EXPECT_TRUE(wait_until([&] { return dump_has(dump, "934122"); })) << dump.output();
+    EXPECT_EQ(dumped(dump), (std::vector<std::string>{"903c64", "b00740", "92407f", "934122"})) << dump.output();
 }
 
 // A SysEx bigger than JACK's MIDI buffer (32 KiB a cycle): into umpd over several

@@ -174,7 +174,9 @@ private:
         const client_counters cc = client_->counters();
         if (client_->connected()) {
             state = "running";
-            detail = "client '" + client_->jack_client_name() + "'" + server_text() + ", " + ports_text();
+            detail = "client '" + client_->jack_client_name() + "'" +
+                     (config_.server_name.empty() ? std::string() : " on server '" + config_.server_name + "'") +
+                     ", " + ports_text();
         } else if (cc.connects == 0) {
             state = "waiting";
             detail = "waiting for a JACK server" + server_text() + " (" + ports_text() + " ready)";
