@@ -62,7 +62,7 @@ done
 # Prints "average lowest highest" in frames.
 measure() {
   local out
-  out=$(timeout 300 jack_midi_latency_test -s "$samples" "$1" "$2" 2>&1) || true
+  out=$(timeout 300 jack_midi_latency_test -t 20 -s "$samples" "$1" "$2" 2>&1) || true
   local avg low high
   avg=$(sed -n 's/^Average latency: .*(\([0-9.]*\) frames)/\1/p' <<<"$out")
   low=$(sed -n 's/^Lowest latency: .*(\([0-9.]*\) frames)/\1/p' <<<"$out")
@@ -75,8 +75,10 @@ measure() {
   echo "$avg $low $high"
 }
 
-read -r base_avg base_low base_high < <(measure passthrough:in passthrough:out)
-read -r umpd_avg umpd_low umpd_high < <(measure "umpd:Port 1 (in)" "umpd:Port 1")
+base=$(measure passthrough:in passthrough:out) || { echo "jack_latency: FAIL: the baseline did not complete" >&2; exit 1; }
+through=$(measure "umpd:Port 1 (in)" "umpd:Port 1") || { echo "jack_latency: FAIL: the run through umpd did not complete" >&2; exit 1; }
+read -r base_avg base_low base_high <<<"$base"
+read -r umpd_avg umpd_low umpd_high <<<"$through"
 xruns=$(grep -c -i xrun "$work/jackd.log" || true)
 
 echo "JACK MIDI round trip, jackd dummy ${rate} Hz, period ${period} frames, ${samples} messages each"
