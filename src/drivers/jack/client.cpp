@@ -108,6 +108,10 @@ struct client::impl {
     mutable std::mutex mu;
     jack_client_t* jc = nullptr;
     std::string actual_name;
+    // A copy of the name for jack_client_name(), which must not wait for `mu` while the
+    // keeper is inside a slow jack_client_close/open (a service's control loop asks).
+    mutable std::mutex name_mu;
+    std::string shown_name;  // guarded by name_mu; "" while not connected
     std::map<port_key, std::unique_ptr<port_state>> ports;
     std::unique_ptr<port_table> table_owner;
     std::thread keeper;
@@ -307,6 +311,10 @@ struct client::impl {
         if (c == nullptr) return errc::server_unavailable;
         jc = c;
         actual_name = jack_get_client_name(c);
+        {
+            std::lock_guard name_lock(name_mu);
+            shown_name = actual_name;
+        }
         jack_set_process_callback(c, &impl::process, this);
         jack_on_info_shutdown(c, &impl::on_shutdown, this);
         jack_set_xrun_callback(c, &impl::on_xrun, this);
@@ -333,6 +341,10 @@ struct client::impl {
         jack_client_t* c = jc;
         jc = nullptr;
         is_connected.store(false);
+        {
+            std::lock_guard name_lock(name_mu);
+            shown_name.clear();
+        }
         (void)jack_deactivate(c);
         (void)jack_client_close(c);  // joins JACK's threads: no callback runs after this
         jc_rt.store(nullptr, std::memory_order_seq_cst);
@@ -470,8 +482,8 @@ std::error_code client::rename_port(port_key key, std::string name, std::string 
 bool client::connected() const noexcept { return impl_->is_connected.load(); }
 
 std::string client::jack_client_name() const {
-    std::lock_guard lock(impl_->mu);
-    return impl_->jc != nullptr ? impl_->actual_name : std::string();
+    std::lock_guard lock(impl_->name_mu);
+    return impl_->shown_name;
 }
 
 std::optional<std::string> client::jack_port_name(port_key key) const {

@@ -130,8 +130,13 @@ bool bridge::pass_sources(const bridge_table& t) noexcept {
             ++reads;
             if (!core::has_group(p.type())) continue;  // stream and utility messages have no MIDI 1.0 port
             const port_key key = e.source_keys[p.group_field().index & 0x0Fu];
-            // A refusal (full ring, a port just removed) is counted by the client.
-            if (key != 0) (void)client_->send(key, ts, p);
+            if (key == 0) continue;
+            switch (client_->send(key, ts, p)) {
+            case send_status::ok: break;
+            case send_status::full: send_full_.fetch_add(1, std::memory_order_relaxed); break;
+            case send_status::unknown_port:
+            case send_status::wrong_direction: unrouted_.fetch_add(1, std::memory_order_relaxed); break;
+            }
         }
         if (reads != 0) {
             e.connection->release();

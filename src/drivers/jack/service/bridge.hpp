@@ -70,10 +70,13 @@ public:
     // and everything it points to must then be leaked rather than freed.
     [[nodiscard]] bool publish(std::unique_ptr<bridge_table> next);
 
-    // Any thread: messages from JACK that matched no exported input (a port removed
-    // while its events were queued) and messages a connection's ring refused.
+    // Any thread, lock-free: messages from JACK that matched no exported input and
+    // messages for a JACK port that had just gone (a port removed while they were
+    // queued); messages a connection's ring refused (to umpd); messages send() refused
+    // because the port's ring was full (to JACK).
     [[nodiscard]] std::uint64_t unrouted() const noexcept { return unrouted_.load(std::memory_order_relaxed); }
     [[nodiscard]] std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t send_full() const noexcept { return send_full_.load(std::memory_order_relaxed); }
 
 private:
     void run() noexcept;
@@ -99,6 +102,7 @@ private:
 
     std::atomic<std::uint64_t> unrouted_{0};
     std::atomic<std::uint64_t> refused_{0};
+    std::atomic<std::uint64_t> send_full_{0};
     std::array<incoming_message, 64> incoming_{};  // bridge thread only
 };
 

@@ -198,13 +198,12 @@ private:
         return std::to_string(n) + (n == 1 ? " port" : " ports");
     }
 
-    // Messages that could not reach JACK or umpd: rings full, no MIDI 1.0 form.
+    // Messages that could not reach JACK or umpd: full rings either way, a port that
+    // had just gone. Lock-free counters only: the status timer must never wait for the
+    // client's control mutex, which its keeper holds through a slow reconnection.
+    // (Per-port counters, untranslatable messages included: the `jack` op.)
     std::uint64_t undeliverable() const {
-        std::uint64_t lost = client_->counters().incoming_dropped + bridge_.unrouted() + bridge_.refused();
-        for (const auto& [h, e] : exported_)
-            for (const auto& [slot, p] : e->ports)
-                if (auto c = client_->counters(p.key)) lost += c->dropped_full + c->untranslatable;
-        return lost;
+        return client_->counters().incoming_dropped + bridge_.unrouted() + bridge_.refused() + bridge_.send_full();
     }
 
     // ---- the exported set ------------------------------------------------------------
@@ -326,7 +325,8 @@ private:
                            {"incoming_dropped", cc.incoming_dropped},
                            {"xruns", cc.xruns},
                            {"unrouted", bridge_.unrouted()},
-                           {"refused_by_umpd", bridge_.refused()}};
+                           {"refused_by_umpd", bridge_.refused()},
+                           {"refused_by_jack", bridge_.send_full()}};
         nlohmann::json ports = nlohmann::json::array();
         for (const auto& [h, e] : exported_)
             for (const auto& [slot, p] : e->ports) {
