@@ -154,6 +154,14 @@ std::vector<std::uint8_t> sysex_bytes(const std::vector<incoming_message>& msgs)
     return b;
 }
 
+// umpd shuts down cleanly (under ASan: without findings).
+void expect_clean_exit(umpd_with_jack& u) {
+    EXPECT_EQ(u.stop(), 0) << u.log_text();
+    const std::string log = u.log_text();
+    EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << log;
+    EXPECT_EQ(log.find("runtime error"), std::string::npos) << log;
+}
+
 class jack_service_test : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -162,7 +170,11 @@ protected:
         ASSERT_TRUE(wait_until([&] { return has_port("umpd:Port 1") && has_port("umpd:Port 1 (in)"); }))
             << run("jack_lsp -A") << umpd->log_text();
     }
-    void TearDown() override { umpd.reset(); }
+    // umpd shuts down cleanly after every test (under ASan: without findings).
+    void TearDown() override {
+        if (umpd) expect_clean_exit(*umpd);
+        umpd.reset();
+    }
 
     jack_server server;
     std::unique_ptr<umpd_with_jack> umpd;
@@ -409,6 +421,7 @@ TEST(jack_service_without_server, StatusSaysAbsentAndUmpdRunsOn) {
     const auto list = u.umpctl({"list"});
     EXPECT_EQ(list.code, 0);
     EXPECT_NE(list.out.find("Port 1"), std::string::npos);
+    expect_clean_exit(u);
 }
 
 TEST(jack_service_without_server, WaitsForTheServerWhenConfigured) {
@@ -425,6 +438,7 @@ TEST(jack_service_without_server, WaitsForTheServerWhenConfigured) {
         << run("jack_lsp") << u.log_text();
     EXPECT_TRUE(wait_until([&] { return u.jack_status_line().find("running") != std::string::npos; }))
         << u.jack_status_line();
+    expect_clean_exit(u);
 }
 
 TEST(jack_service_without_server, DisabledInTheConfig) {
@@ -432,6 +446,7 @@ TEST(jack_service_without_server, DisabledInTheConfig) {
     const std::string line = u.jack_status_line();
     EXPECT_NE(line.find("disabled"), std::string::npos) << line;
     EXPECT_NE(line.find("[jack] enabled = false"), std::string::npos) << line;
+    expect_clean_exit(u);
 }
 
 // A second umpd on the same server gets a client name of JACK's choosing; a client
@@ -447,6 +462,8 @@ TEST_F(jack_service_test, ClientNamesJackRenamesOrRefuses) {
     const std::string line = too_long.jack_status_line();
     EXPECT_NE(line.find("failed    [jack] client_name is 70 bytes; JACK allows at most 64"), std::string::npos) << line;
     EXPECT_EQ(too_long.umpctl({"list"}).code, 0);
+    expect_clean_exit(too_long);
+    expect_clean_exit(other);
 }
 
 // The `jack` control op: the client, every exported port and its counters.
