@@ -301,13 +301,21 @@ struct client::impl {
         offset_ns.store(off, std::memory_order_relaxed);
     }
 
-    [[nodiscard]] std::error_code open_locked() {
+    // jack_client_open only: reads nothing but cfg, so the keeper calls it without mu
+    // (it can take a while when a server is half up).
+    [[nodiscard]] jack_client_t* open_client() const {
         jack_status_t status{};
         const int options = JackNoStartServer | (cfg.server_name.empty() ? 0 : JackServerName);
-        jack_client_t* c = cfg.server_name.empty()
-                               ? jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status)
-                               : jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status,
-                                                  cfg.server_name.c_str());
+        return cfg.server_name.empty()
+                   ? jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status)
+                   : jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status,
+                                      cfg.server_name.c_str());
+    }
+
+    [[nodiscard]] std::error_code open_locked() { return adopt_locked(open_client()); }
+
+    // Takes an opened client (null: none) into use: callbacks, every port, activation.
+    [[nodiscard]] std::error_code adopt_locked(jack_client_t* c) {
         if (c == nullptr) return errc::server_unavailable;
         jc = c;
         actual_name = jack_get_client_name(c);
@@ -337,16 +345,31 @@ struct client::impl {
     }
 
     void close_locked() {
-        if (jc == nullptr) return;
+        jack_client_t* c = detach_locked();
+        if (c == nullptr) return;
+        close_client(c);
+        closed_locked();
+    }
+
+    // Closing in three steps so that the keeper can run the middle one (libjack's calls,
+    // slow when the server died) without mu. While jc is null the control side treats
+    // the client as absent: nothing is registered, renamed or unregistered in JACK.
+    [[nodiscard]] jack_client_t* detach_locked() {
         jack_client_t* c = jc;
+        if (c == nullptr) return nullptr;
         jc = nullptr;
         is_connected.store(false);
         {
             std::lock_guard name_lock(name_mu);
             shown_name.clear();
         }
+        return c;
+    }
+    static void close_client(jack_client_t* c) {
         (void)jack_deactivate(c);
         (void)jack_client_close(c);  // joins JACK's threads: no callback runs after this
+    }
+    void closed_locked() {
         jc_rt.store(nullptr, std::memory_order_seq_cst);
         process_guard.busy.store(false, std::memory_order_seq_cst);
         for (auto& [key, st] : ports) {
@@ -364,13 +387,33 @@ struct client::impl {
         quiet_jack = true;  // retries while the server is away are not news
         while (!stopping.load()) {
             bool open = false;
+            // libjack's open and close run without mu: the control side (a service's
+            // control loop) must not wait for them.
+            jack_client_t* dead = nullptr;
+            if (lost.exchange(false)) {
+                std::lock_guard lock(mu);
+                dead = detach_locked();
+            }
+            if (dead != nullptr) {
+                close_client(dead);
+                std::lock_guard lock(mu);
+                closed_locked();
+                losses.fetch_add(1);
+            }
+            bool absent = false;
             {
                 std::lock_guard lock(mu);
-                if (lost.exchange(false) && jc != nullptr) {
-                    close_locked();
-                    losses.fetch_add(1);
+                absent = jc == nullptr && !stopping.load();
+                open = jc != nullptr;
+            }
+            if (absent) {
+                jack_client_t* c = open_client();
+                std::lock_guard lock(mu);
+                if (c != nullptr && (jc != nullptr || stopping.load())) {
+                    close_client(c);  // stop() came first (or a client exists): not needed
+                } else {
+                    (void)adopt_locked(c);
                 }
-                if (jc == nullptr && !stopping.load()) (void)open_locked();
                 open = jc != nullptr;
             }
             pollfd p{keeper_fd, POLLIN, 0};
