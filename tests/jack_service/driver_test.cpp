@@ -383,9 +383,13 @@ TEST_F(jack_service_test, ServerStopsAndStartsAgainWhileUmpdRuns) {
         << umpd->jack_status_line();
     EXPECT_TRUE(umpd->alive());
     EXPECT_EQ(umpd->umpctl({"list"}).code, 0);
+    // A port added while the server is away is published when it is back.
+    const auto added = umpd->umpctl({"device", "add-port", "virtual/umpd-virtual-device", "--name", "While Away"});
+    ASSERT_EQ(added.code, 0) << added.err;
 
     ASSERT_TRUE(server.start()) << server.log();
-    ASSERT_TRUE(wait_until([] { return has_port("umpd:Port 1") && has_port("umpd:Port 1 (in)") && has_port("umpd:Diag"); },
+    ASSERT_TRUE(wait_until([] { return has_port("umpd:Port 1") && has_port("umpd:Port 1 (in)") && has_port("umpd:Diag") &&
+                                       has_port("umpd:While Away (in)"); },
                            std::chrono::seconds(30)))
         << run("jack_lsp") << umpd->log_text();
     EXPECT_EQ(list_ports().at("umpd:Port 1"), std::vector<std::string>{"umpd Virtual Device: Port 1"});
