@@ -6,6 +6,7 @@
 #include <jack/metadata.h>
 #include <jack/uuid.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,9 +84,18 @@ struct reader_guard {
     }
 };
 
+// Called from libjack's threads too (process, shutdown). libjack stops a client's
+// threads with pthread_cancel when the server died, and write() is a cancellation
+// point: a cancel acted on here would unwind through the noexcept callback and end the
+// process in std::terminate (seen under load: "terminate called without an active
+// exception"). So cancellation is held off for the write; a pending cancel takes
+// effect at libjack's next cancellation point instead. No system call, no allocation.
 void signal_fd(int fd) noexcept {
+    int old_state = 0;
+    (void)::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_state);
     const std::uint64_t one = 1;
     [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);  // EAGAIN: already signalled
+    (void)::pthread_setcancelstate(old_state, nullptr);
 }
 void drain_fd(int fd) noexcept {
     std::uint64_t v = 0;
