@@ -84,19 +84,31 @@ struct reader_guard {
     }
 };
 
-// Called from libjack's threads too (process, shutdown). libjack stops a client's
-// threads with pthread_cancel when the server died, and write() is a cancellation
-// point: a cancel acted on here would unwind through the noexcept callback and end the
-// process in std::terminate (seen under load: "terminate called without an active
-// exception"). So cancellation is held off for the write; a pending cancel takes
-// effect at libjack's next cancellation point instead. No system call, no allocation.
 void signal_fd(int fd) noexcept {
-    int old_state = 0;
-    (void)::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_state);
     const std::uint64_t one = 1;
     [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);  // EAGAIN: already signalled
-    (void)::pthread_setcancelstate(old_state, nullptr);
 }
+
+// libjack's threads run with asynchronous cancellation, and when the server dies
+// jack_client_close stops them with pthread_cancel. A cancel acted on while one of our
+// noexcept functions is on the thread's stack ends the process in std::terminate
+// (seen under load, in on_shutdown: "terminate called without an active exception").
+// So every callback runs its body with cancellation disabled and restores the state
+// as its very last step, in a frame of its own that is not noexcept: a pending cancel
+// then unwinds from there straight into libjack. pthread_setcancelstate makes no
+// system call and allocates nothing.
+class cancellation_hold {
+public:
+    cancellation_hold() noexcept { (void)::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_); }
+    [[nodiscard]] int previous() const noexcept { return old_; }
+
+private:
+    int old_ = PTHREAD_CANCEL_ENABLE;
+};
+inline void release_cancellation(const cancellation_hold& h) {  // not noexcept: see above
+    (void)::pthread_setcancelstate(h.previous(), nullptr);
+}
+
 void drain_fd(int fd) noexcept {
     std::uint64_t v = 0;
     [[maybe_unused]] const ssize_t n = ::read(fd, &v, sizeof v);
@@ -147,8 +159,16 @@ struct client::impl {
 
     // --- the process thread -------------------------------------------------------
 
-    static int process(jack_nframes_t nframes, void* arg) noexcept {
-        impl& s = *static_cast<impl*>(arg);
+    // Not noexcept: see cancellation_hold.
+    static int process(jack_nframes_t nframes, void* arg) {
+        const cancellation_hold hold;
+        static_cast<impl*>(arg)->process_cycle(nframes);
+        release_cancellation(hold);
+        return 0;
+    }
+
+    void process_cycle(jack_nframes_t nframes) noexcept {
+        impl& s = *this;
         s.process_guard.enter();
         const port_table* t = s.table.load(std::memory_order_seq_cst);
         const detail::cycle_clock clock = s.clock_of(nframes);
@@ -166,7 +186,6 @@ struct client::impl {
         if (pushed > 0) signal_fd(s.notify_fd);  // the one system call: the wake-up
         s.cycles.store(s.cycles.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         s.process_guard.leave();
-        return 0;
     }
 
     // JACK's time of this cycle, mapped to CLOCK_MONOTONIC nanoseconds.
@@ -191,18 +210,22 @@ struct client::impl {
     }
 
     // JACK's notification thread.
-    static int on_xrun(void* arg) noexcept {
+    static int on_xrun(void* arg) {  // not noexcept: see cancellation_hold
+        const cancellation_hold hold;
         static_cast<impl*>(arg)->xruns.fetch_add(1, std::memory_order_relaxed);
+        release_cancellation(hold);
         return 0;
     }
 
     // A JACK thread (notification or process): the server went away. Only flags and a
     // wake-up here; the keeper closes and reopens.
-    static void on_shutdown(jack_status_t, const char*, void* arg) noexcept {
+    static void on_shutdown(jack_status_t, const char*, void* arg) {  // not noexcept: see cancellation_hold
+        const cancellation_hold hold;
         impl& s = *static_cast<impl*>(arg);
         s.is_connected.store(false);
         s.lost.store(true);
         signal_fd(s.keeper_fd);
+        release_cancellation(hold);
     }
 
     // --- the control side (mu held) ----------------------------------------------
