@@ -2,6 +2,7 @@
 // command-line tools as independent peers. Test thread only.
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -105,6 +106,29 @@ private:
     std::string log_;
 };
 
+// jackd2 keeps a registry of running servers in /dev/shm/jack-shm-registry: 8 slots
+// of {pid, name}. A server that dies without unregistering (SIGKILL, as the restart
+// tests do) keeps its slot, and jackd2 reclaims a dead slot only for the same name;
+// after 8 such servers every jackd fails with "Too many servers already active". The
+// tests use a fresh name each time, so they free the slots of dead servers themselves:
+// a slot whose pid no longer exists is zeroed (a live server's slot is never touched).
+inline void reclaim_dead_server_slots() {
+    constexpr std::size_t header = 24;  // magic, protocol, type, size, hdr_len, entry_len
+    constexpr std::size_t slot = 264;   // pid_t + char[JACK_SERVER_NAME_SIZE + 1], aligned
+    constexpr std::size_t slots = 8;    // MAX_SERVERS
+    const int fd = ::open("/dev/shm/jack-shm-registry", O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;
+    for (std::size_t i = 0; i < slots; ++i) {
+        const auto at = static_cast<off_t>(header + i * slot);
+        std::int32_t pid = 0;
+        if (::pread(fd, &pid, sizeof pid, at) != static_cast<ssize_t>(sizeof pid) || pid <= 0) continue;
+        if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+        const std::vector<char> zero(slot, 0);
+        [[maybe_unused]] const auto n = ::pwrite(fd, zero.data(), zero.size(), at);
+    }
+    ::close(fd);
+}
+
 // jackd -d dummy on a private server name; JACK_DEFAULT_SERVER points the tools at it.
 class jack_server {
 public:
@@ -119,11 +143,13 @@ public:
     ~jack_server() {
         stop();
         run("rm -rf '" + dir_ + "'");
-        // A server killed with SIGKILL leaves its shared-memory files behind.
+        // A server killed with SIGKILL leaves its shared-memory files and its registry slot behind.
         run("rm -f /dev/shm/jack_sem.*_" + name_ + "_* /dev/shm/jack_" + name_ + "_*");
+        reclaim_dead_server_slots();
     }
 
     [[nodiscard]] bool start() {
+        reclaim_dead_server_slots();
         process_ = std::make_unique<child_process>(
             std::vector<std::string>{"jackd", "--no-realtime", "-n", name_, "-d", "dummy", "-r", "48000", "-p", "256"},
             dir_ + "/jackd-" + std::to_string(++starts_) + ".log");

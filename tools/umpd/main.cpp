@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "umpd/ipc/control.hpp"
+#include "umpd/jack/service_driver.hpp"
 #include "umpd/service/config.hpp"
 #include "umpd/service/midi1_ports.hpp"
 #include "umpd/service/server.hpp"
@@ -99,6 +100,7 @@ int main(int argc, char** argv) try {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
+    options.drivers.push_back(umpd::jack::make_jack_driver);
 #ifdef UMPD_WITH_LV2
     options.drivers.push_back([](umpd::service::driver_host& h) { return umpd::lv2::make_lv2_driver(h); });
 #endif

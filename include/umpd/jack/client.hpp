@@ -126,7 +126,8 @@ public:
     [[nodiscard]] std::error_code remove_port(port_key key);
     [[nodiscard]] std::error_code rename_port(port_key key, std::string name, std::string full_name);
 
-    // Control thread. Whether a server is connected; the client's name as JACK gave it;
+    // Control thread. Whether a server is connected; the client's name as JACK gave it
+    // ("" while not connected; neither call waits for the keeper's reconnection work);
     // a port's full JACK name ("client:port", nullopt when unknown or not registered).
     [[nodiscard]] bool connected() const noexcept;
     [[nodiscard]] std::string jack_client_name() const;

@@ -6,6 +6,7 @@
 #include <jack/metadata.h>
 #include <jack/uuid.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +88,27 @@ void signal_fd(int fd) noexcept {
     const std::uint64_t one = 1;
     [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);  // EAGAIN: already signalled
 }
+
+// libjack's threads run with asynchronous cancellation, and when the server dies
+// jack_client_close stops them with pthread_cancel. A cancel acted on while one of our
+// noexcept functions is on the thread's stack ends the process in std::terminate
+// (seen under load, in on_shutdown: "terminate called without an active exception").
+// So every callback runs its body with cancellation disabled and restores the state
+// as its very last step, in a frame of its own that is not noexcept: a pending cancel
+// then unwinds from there straight into libjack. pthread_setcancelstate makes no
+// system call and allocates nothing.
+class cancellation_hold {
+public:
+    cancellation_hold() noexcept { (void)::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old_); }
+    [[nodiscard]] int previous() const noexcept { return old_; }
+
+private:
+    int old_ = PTHREAD_CANCEL_ENABLE;
+};
+inline void release_cancellation(const cancellation_hold& h) {  // not noexcept: see above
+    (void)::pthread_setcancelstate(h.previous(), nullptr);
+}
+
 void drain_fd(int fd) noexcept {
     std::uint64_t v = 0;
     [[maybe_unused]] const ssize_t n = ::read(fd, &v, sizeof v);
@@ -108,6 +130,10 @@ struct client::impl {
     mutable std::mutex mu;
     jack_client_t* jc = nullptr;
     std::string actual_name;
+    // A copy of the name for jack_client_name(), which must not wait for `mu` while the
+    // keeper is inside a slow jack_client_close/open (a service's control loop asks).
+    mutable std::mutex name_mu;
+    std::string shown_name;  // guarded by name_mu; "" while not connected
     std::map<port_key, std::unique_ptr<port_state>> ports;
     std::unique_ptr<port_table> table_owner;
     std::thread keeper;
@@ -133,8 +159,16 @@ struct client::impl {
 
     // --- the process thread -------------------------------------------------------
 
-    static int process(jack_nframes_t nframes, void* arg) noexcept {
-        impl& s = *static_cast<impl*>(arg);
+    // Not noexcept: see cancellation_hold.
+    static int process(jack_nframes_t nframes, void* arg) {
+        const cancellation_hold hold;
+        static_cast<impl*>(arg)->process_cycle(nframes);
+        release_cancellation(hold);
+        return 0;
+    }
+
+    void process_cycle(jack_nframes_t nframes) noexcept {
+        impl& s = *this;
         s.process_guard.enter();
         const port_table* t = s.table.load(std::memory_order_seq_cst);
         const detail::cycle_clock clock = s.clock_of(nframes);
@@ -152,7 +186,6 @@ struct client::impl {
         if (pushed > 0) signal_fd(s.notify_fd);  // the one system call: the wake-up
         s.cycles.store(s.cycles.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         s.process_guard.leave();
-        return 0;
     }
 
     // JACK's time of this cycle, mapped to CLOCK_MONOTONIC nanoseconds.
@@ -177,18 +210,22 @@ struct client::impl {
     }
 
     // JACK's notification thread.
-    static int on_xrun(void* arg) noexcept {
+    static int on_xrun(void* arg) {  // not noexcept: see cancellation_hold
+        const cancellation_hold hold;
         static_cast<impl*>(arg)->xruns.fetch_add(1, std::memory_order_relaxed);
+        release_cancellation(hold);
         return 0;
     }
 
     // A JACK thread (notification or process): the server went away. Only flags and a
     // wake-up here; the keeper closes and reopens.
-    static void on_shutdown(jack_status_t, const char*, void* arg) noexcept {
+    static void on_shutdown(jack_status_t, const char*, void* arg) {  // not noexcept: see cancellation_hold
+        const cancellation_hold hold;
         impl& s = *static_cast<impl*>(arg);
         s.is_connected.store(false);
         s.lost.store(true);
         signal_fd(s.keeper_fd);
+        release_cancellation(hold);
     }
 
     // --- the control side (mu held) ----------------------------------------------
@@ -297,16 +334,28 @@ struct client::impl {
         offset_ns.store(off, std::memory_order_relaxed);
     }
 
-    [[nodiscard]] std::error_code open_locked() {
+    // jack_client_open only: reads nothing but cfg, so the keeper calls it without mu
+    // (it can take a while when a server is half up).
+    [[nodiscard]] jack_client_t* open_client() const {
         jack_status_t status{};
         const int options = JackNoStartServer | (cfg.server_name.empty() ? 0 : JackServerName);
-        jack_client_t* c = cfg.server_name.empty()
-                               ? jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status)
-                               : jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status,
-                                                  cfg.server_name.c_str());
+        return cfg.server_name.empty()
+                   ? jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status)
+                   : jack_client_open(cfg.client_name.c_str(), static_cast<jack_options_t>(options), &status,
+                                      cfg.server_name.c_str());
+    }
+
+    [[nodiscard]] std::error_code open_locked() { return adopt_locked(open_client()); }
+
+    // Takes an opened client (null: none) into use: callbacks, every port, activation.
+    [[nodiscard]] std::error_code adopt_locked(jack_client_t* c) {
         if (c == nullptr) return errc::server_unavailable;
         jc = c;
         actual_name = jack_get_client_name(c);
+        {
+            std::lock_guard name_lock(name_mu);
+            shown_name = actual_name;
+        }
         jack_set_process_callback(c, &impl::process, this);
         jack_on_info_shutdown(c, &impl::on_shutdown, this);
         jack_set_xrun_callback(c, &impl::on_xrun, this);
@@ -329,12 +378,31 @@ struct client::impl {
     }
 
     void close_locked() {
-        if (jc == nullptr) return;
+        jack_client_t* c = detach_locked();
+        if (c == nullptr) return;
+        close_client(c);
+        closed_locked();
+    }
+
+    // Closing in three steps so that the keeper can run the middle one (libjack's calls,
+    // slow when the server died) without mu. While jc is null the control side treats
+    // the client as absent: nothing is registered, renamed or unregistered in JACK.
+    [[nodiscard]] jack_client_t* detach_locked() {
         jack_client_t* c = jc;
+        if (c == nullptr) return nullptr;
         jc = nullptr;
         is_connected.store(false);
+        {
+            std::lock_guard name_lock(name_mu);
+            shown_name.clear();
+        }
+        return c;
+    }
+    static void close_client(jack_client_t* c) {
         (void)jack_deactivate(c);
         (void)jack_client_close(c);  // joins JACK's threads: no callback runs after this
+    }
+    void closed_locked() {
         jc_rt.store(nullptr, std::memory_order_seq_cst);
         process_guard.busy.store(false, std::memory_order_seq_cst);
         for (auto& [key, st] : ports) {
@@ -352,13 +420,33 @@ struct client::impl {
         quiet_jack = true;  // retries while the server is away are not news
         while (!stopping.load()) {
             bool open = false;
+            // libjack's open and close run without mu: the control side (a service's
+            // control loop) must not wait for them.
+            jack_client_t* dead = nullptr;
+            if (lost.exchange(false)) {
+                std::lock_guard lock(mu);
+                dead = detach_locked();
+            }
+            if (dead != nullptr) {
+                close_client(dead);
+                std::lock_guard lock(mu);
+                closed_locked();
+                losses.fetch_add(1);
+            }
+            bool absent = false;
             {
                 std::lock_guard lock(mu);
-                if (lost.exchange(false) && jc != nullptr) {
-                    close_locked();
-                    losses.fetch_add(1);
+                absent = jc == nullptr && !stopping.load();
+                open = jc != nullptr;
+            }
+            if (absent) {
+                jack_client_t* c = open_client();
+                std::lock_guard lock(mu);
+                if (c != nullptr && (jc != nullptr || stopping.load())) {
+                    close_client(c);  // stop() came first (or a client exists): not needed
+                } else {
+                    (void)adopt_locked(c);
                 }
-                if (jc == nullptr && !stopping.load()) (void)open_locked();
                 open = jc != nullptr;
             }
             pollfd p{keeper_fd, POLLIN, 0};
@@ -470,8 +558,8 @@ std::error_code client::rename_port(port_key key, std::string name, std::string 
 bool client::connected() const noexcept { return impl_->is_connected.load(); }
 
 std::string client::jack_client_name() const {
-    std::lock_guard lock(impl_->mu);
-    return impl_->jc != nullptr ? impl_->actual_name : std::string();
+    std::lock_guard lock(impl_->name_mu);
+    return impl_->shown_name;
 }
 
 std::optional<std::string> client::jack_port_name(port_key key) const {
