@@ -45,7 +45,9 @@ TEST(AlsaClient, OpenWithoutSequencerSaysSo) {
 }
 
 TEST(AlsaClient, RefusesAnEmptyClientName) {
-    alsa::client c({"", 256});
+    alsa::client_config cc;
+    cc.name = "";
+    alsa::client c(cc);
     EXPECT_EQ(c.open({}), alsa::errc::invalid_argument);
 }
 

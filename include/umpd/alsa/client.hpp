@@ -16,7 +16,8 @@
 // queue-status system call, about a microsecond). Outgoing messages due in the future
 // are scheduled on the queue at their real time; messages due now go out directly,
 // except that nothing overtakes a message already scheduled for the same target (it
-// is scheduled behind it instead): order per target is never changed.
+// is scheduled behind it instead): order per target is never changed. Long SysEx
+// leaves paced (client_config::sysex_interval per event), also through the queue.
 //
 // Threads (docs/alsa.md):
 //   control  open/close, ports, subscriptions, the queries. Any thread; a mutex inside
@@ -30,6 +31,7 @@
 //            on_wake.
 #pragma once
 
+#include <chrono>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -79,6 +81,10 @@ struct address {
 struct client_config {
     std::string name = "umpd";  // the client's name as aconnect shows it
     std::size_t sysex_chunk = 256;  // bytes of SysEx per outgoing event
+    // The least time between two outgoing SysEx events of one port: the sequencer
+    // drops what a receiver's input pool has no room for (aseqdump's holds about 18
+    // events of 256 bytes), so a long SysEx is paced, on the queue, in order.
+    std::chrono::microseconds sysex_interval{1000};
 };
 
 using port_key = std::uint32_t;  // the caller's name for an exported port, unique in the client

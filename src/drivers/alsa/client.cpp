@@ -58,6 +58,7 @@ struct stream {
     event_encoder encoder;
     std::int64_t last_scheduled = 0;  // the latest time an event of it was scheduled for
     std::uint64_t last_timestamp = 0; // of the last message sent (what flush() uses)
+    std::int64_t last_sysex = 0;      // when its last SysEx chunk was due
     explicit stream(std::size_t chunk) : encoder(chunk) {}
 };
 
@@ -109,8 +110,10 @@ struct client::impl {
     int stop_fd = -1;
     std::atomic<std::int64_t> offset{0};
     client_counters counts{};
+    std::int64_t sysex_interval_ns = 0;
 
-    explicit impl(client_config c) : config(std::move(c)) {}
+    explicit impl(client_config c)
+        : config(std::move(c)), sysex_interval_ns(std::int64_t{config.sysex_interval.count()} * 1000) {}
 
     // Lock held. CLOCK_MONOTONIC − queue real time, from the midpoint of the call.
     void measure_offset() {
@@ -233,7 +236,13 @@ struct client::impl {
     // Lock held. Sends one event of stream s; the caller has set source and destination.
     bool output(stream& s, snd_seq_event_t& ev, std::uint64_t timestamp_ns) {
         const std::int64_t now = monotonic_ns();
-        const auto due = static_cast<std::int64_t>(timestamp_ns);
+        auto due = static_cast<std::int64_t>(timestamp_ns);
+        if (ev.type == SND_SEQ_EVENT_SYSEX) {
+            // Receivers get no back-pressure from the sequencer (a full input pool loses
+            // events silently): SysEx chunks leave at most one per sysex_interval.
+            due = std::max({due, now, s.last_sysex + sysex_interval_ns});
+            s.last_sysex = due;
+        }
         if (due > now + schedule_threshold_ns || s.last_scheduled > now) {
             const std::int64_t at = std::max(due, s.last_scheduled);
             const std::int64_t queue_ns = at - offset.load(std::memory_order_relaxed);

@@ -99,7 +99,9 @@ public:
             host_.set_status(driver_name, "disabled", "[alsa] enabled = false");
             return;
         }
-        client_ = std::make_unique<client>(client_config{cfg_.client_name, 256});
+        client_config cc;
+        cc.name = cfg_.client_name;
+        client_ = std::make_unique<client>(cc);
         shared_wake_ = std::make_shared<ipc::wake>();
         if (auto ec = ipc::wake::create(*shared_wake_)) return fail("eventfd: " + ec.message());
         if (auto ec = ipc::wake::create(rescan_wake_)) return fail("eventfd: " + ec.message());
