@@ -29,6 +29,9 @@ std::int64_t monotonic_ns() noexcept {
 // A message due less than this far ahead goes out at once: scheduling it would only
 // add the queue timer's granularity.
 constexpr std::int64_t schedule_threshold_ns = 500'000;
+// How long after its time a scheduled event is assumed possibly still queued without
+// asking the queue (several system timer ticks).
+constexpr std::int64_t queue_slack_ns = 50'000'000;
 
 // alsa-lib prints its complaints to stderr; the driver reports errors itself.
 void silent_error_handler(const char*, int, const char*, int, const char*, ...) {}
@@ -233,6 +236,20 @@ struct client::impl {
         }
     }
 
+    // Lock held. Whether an event scheduled for s may still wait in the queue: then
+    // the next one goes through the queue too, behind it (the queue dispatches at its
+    // timer's ticks, so "scheduled for a past time" is not "sent").
+    bool queue_busy(stream& s, std::int64_t now) {
+        if (s.last_scheduled == 0) return false;
+        if (now < s.last_scheduled + queue_slack_ns) return true;
+        snd_seq_queue_status_t* status = nullptr;
+        snd_seq_queue_status_alloca(&status);
+        if (snd_seq_get_queue_status(seq, queue, status) == 0 && snd_seq_queue_status_get_events(status) > 0)
+            return true;  // a stalled timer: still waiting
+        s.last_scheduled = 0;
+        return false;
+    }
+
     // Lock held. Sends one event of stream s; the caller has set source and destination.
     bool output(stream& s, snd_seq_event_t& ev, std::uint64_t timestamp_ns) {
         const std::int64_t now = monotonic_ns();
@@ -243,7 +260,7 @@ struct client::impl {
             due = std::max({due, now, s.last_sysex + sysex_interval_ns});
             s.last_sysex = due;
         }
-        if (due > now + schedule_threshold_ns || s.last_scheduled > now) {
+        if (due > now + schedule_threshold_ns || queue_busy(s, now)) {
             const std::int64_t at = std::max(due, s.last_scheduled);
             const std::int64_t queue_ns = at - offset.load(std::memory_order_relaxed);
             snd_seq_real_time_t rt{};
