@@ -3,21 +3,19 @@
 //     (umpd → ALSA applications) readable and subscribable for reading, a
 //     `destination` (ALSA applications → umpd) writable and subscribable for writing;
 //   - imports: lists the other clients' ports, follows System:Announce (client and
-//     port start / exit / change) and subscribes to the remote ports it is told to,
+//     port start / exit / change; the kernel announces no port renames) and subscribes to the remote ports it is told to,
 //     reading them through one private port of its own ("import") and writing to them
 //     from it;
 //   - converts both ways between sequencer events and timestamped UMP (codec.hpp).
 //
-// Time: UMP timestamps are CLOCK_MONOTONIC nanoseconds. The client runs one queue of
-// its own; every port it reads on stamps arriving events with that queue's real time
-// (the kernel stamps the event when it delivers it to us), and the queue time is mapped
-// to CLOCK_MONOTONIC by an offset measured when the queue starts and again every second
-// (both are the kernel's monotonic time; the offset's error is the length of one
-// queue-status system call, about a microsecond). Outgoing messages due in the future
-// are scheduled on the queue at their real time; messages due now go out directly,
-// except that nothing overtakes a message already scheduled for the same target (it
-// is scheduled behind it instead): order per target is never changed. Long SysEx
-// leaves paced (client_config::sysex_interval per event), also through the queue.
+// Time: UMP timestamps are CLOCK_MONOTONIC nanoseconds. Incoming events are stamped
+// when the I/O thread reads them (microseconds after the kernel delivered them when it
+// is idle; the kernel's own stamps would come from a queue timer ticking every 4 ms
+// without snd-hrtimer). Outgoing messages due in the future are held by the client and
+// sent when due (a timerfd on CLOCK_MONOTONIC: never early, late by a wake-up), and
+// nothing for a target overtakes an event held for it: order per target is never
+// changed. Long SysEx leaves paced (client_config::sysex_interval per event), through
+// the same hold.
 //
 // Threads (docs/alsa.md):
 //   control  open/close, ports, subscriptions, the queries. Any thread; a mutex inside
@@ -52,7 +50,7 @@ namespace umpd::alsa {
 
 enum class errc {
     no_sequencer = 1,  // /dev/snd/seq does not exist (the snd-seq module is not loaded)
-    open_failed,       // snd_seq_open or the client's set-up (name, queue, ports) failed
+    open_failed,       // snd_seq_open or the client's set-up (name, ports, announcements) failed
     not_open,          // the call needs open() first
     duplicate_key,     // add_port with a key already in use
     unknown_port,      // no port with that key, or no such remote port
@@ -83,7 +81,7 @@ struct client_config {
     std::size_t sysex_chunk = 256;  // bytes of SysEx per outgoing event
     // The least time between two outgoing SysEx events of one port: the sequencer
     // drops what a receiver's input pool has no room for (aseqdump's holds about 18
-    // events of 256 bytes), so a long SysEx is paced, on the queue, in order.
+    // events of 256 bytes), so a long SysEx is paced, in order.
     std::chrono::microseconds sysex_interval{1000};
 };
 
@@ -136,7 +134,7 @@ struct client_counters {
     std::uint64_t events_in = 0;      // events read (MIDI ones)
     std::uint64_t messages_in = 0;    // UMP messages produced from them
     std::uint64_t events_out = 0;     // events written
-    std::uint64_t scheduled = 0;      // of which scheduled on the queue (due in the future, or behind such)
+    std::uint64_t scheduled = 0;      // events held until due (future timestamps, SysEx pacing, behind such)
     std::uint64_t send_failures = 0;  // the sequencer refused an event
     std::uint64_t ignored_in = 0;     // events that are not MIDI
     std::uint64_t untranslatable_out = 0;  // UMP with no MIDI 1.0 form
@@ -150,7 +148,7 @@ public:
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
-    // Control thread. Opens the sequencer, names the client, starts the queue, creates
+    // Control thread. Opens the sequencer, names the client, creates
     // the import port, subscribes to System:Announce and starts the I/O thread.
     // Errors: no_sequencer (with no /dev/snd/seq), open_failed, thread_failed.
     [[nodiscard]] std::error_code open(handlers h);
@@ -188,8 +186,6 @@ public:
     // Sends what SysEx bytes wait in the encoders (call after a batch of sends).
     void flush();
 
-    // CLOCK_MONOTONIC ns minus the queue's real time in ns (0 when closed).
-    [[nodiscard]] std::int64_t clock_offset_ns() const noexcept;
     [[nodiscard]] client_counters counters() const;
 
     // The lock the I/O thread holds while it calls the handlers: a caller whose

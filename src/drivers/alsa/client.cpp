@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "umpd/alsa/codec.hpp"
 
@@ -26,12 +28,9 @@ std::int64_t monotonic_ns() noexcept {
     return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-// A message due less than this far ahead goes out at once: scheduling it would only
-// add the queue timer's granularity.
-constexpr std::int64_t schedule_threshold_ns = 500'000;
-// How long after its time a scheduled event is assumed possibly still queued without
-// asking the queue (several system timer ticks).
-constexpr std::int64_t queue_slack_ns = 50'000'000;
+// A message due less than this far ahead goes out at once: holding it would cost a
+// timer wake-up for nothing.
+constexpr std::int64_t hold_threshold_ns = 200'000;
 
 // alsa-lib prints its complaints to stderr; the driver reports errors itself.
 void silent_error_handler(const char*, int, const char*, int, const char*, ...) {}
@@ -59,7 +58,8 @@ public:
 struct stream {
     event_decoder decoder;
     event_encoder encoder;
-    std::int64_t last_scheduled = 0;  // the latest time an event of it was scheduled for
+    std::size_t held = 0;             // its events waiting in the hold
+    std::int64_t last_held = 0;       // the latest time one of them is due
     std::uint64_t last_timestamp = 0; // of the last message sent (what flush() uses)
     std::int64_t last_sysex = 0;      // when its last SysEx chunk was due
     explicit stream(std::size_t chunk) : encoder(chunk) {}
@@ -77,6 +77,13 @@ struct remote_stream {
     bool to = false;    // subscribed for writing
     stream io;
     explicit remote_stream(std::size_t chunk) : io(chunk) {}
+};
+
+// An outgoing event held until it is due; a SysEx event keeps a copy of its bytes.
+struct held_event {
+    stream* owner = nullptr;
+    snd_seq_event_t ev{};
+    std::vector<std::uint8_t> data;
 };
 
 bool valid_name(std::string_view name) { return !name.empty() && name.size() < 64; }
@@ -104,47 +111,19 @@ struct client::impl {
     snd_seq_t* seq = nullptr;
     int id = -1;
     int import_port = -1;
-    int queue = -1;
     handlers h;
     std::map<port_key, std::unique_ptr<local_port>> ports;
     std::map<int, local_port*> by_alsa_port;
     std::map<address, std::unique_ptr<remote_stream>> remotes;
     std::thread io;
     int stop_fd = -1;
-    std::atomic<std::int64_t> offset{0};
+    int timer_fd = -1;  // armed at the earliest held event's time
+    std::multimap<std::int64_t, held_event> hold;  // by due time; equal times keep their order
     client_counters counts{};
     std::int64_t sysex_interval_ns = 0;
 
     explicit impl(client_config c)
         : config(std::move(c)), sysex_interval_ns(std::int64_t{config.sysex_interval.count()} * 1000) {}
-
-    // Lock held. CLOCK_MONOTONIC − queue real time, from the midpoint of the call.
-    void measure_offset() {
-        snd_seq_queue_status_t* status = nullptr;
-        snd_seq_queue_status_alloca(&status);
-        const std::int64_t before = monotonic_ns();
-        if (snd_seq_get_queue_status(seq, queue, status) < 0) return;
-        const std::int64_t after = monotonic_ns();
-        const snd_seq_real_time_t* rt = snd_seq_queue_status_get_real_time(status);
-        const std::int64_t queue_ns = std::int64_t{rt->tv_sec} * 1'000'000'000 + rt->tv_nsec;
-        offset.store(before + (after - before) / 2 - queue_ns, std::memory_order_relaxed);
-    }
-
-    [[nodiscard]] std::uint64_t arrival_time(const snd_seq_event_t& ev) const noexcept {
-        if (ev.queue == queue && (ev.flags & SND_SEQ_TIME_STAMP_MASK) == SND_SEQ_TIME_STAMP_REAL) {
-            const std::int64_t t = std::int64_t{ev.time.time.tv_sec} * 1'000'000'000 + ev.time.time.tv_nsec +
-                                   offset.load(std::memory_order_relaxed);
-            if (t > 0) return static_cast<std::uint64_t>(t);
-        }
-        return static_cast<std::uint64_t>(monotonic_ns());
-    }
-
-    // Lock held: the ports that stamp what they receive with the queue's real time.
-    void stamp_on_queue(snd_seq_port_info_t* info) const {
-        snd_seq_port_info_set_timestamping(info, 1);
-        snd_seq_port_info_set_timestamp_real(info, 1);
-        snd_seq_port_info_set_timestamp_queue(info, queue);
-    }
 
     // I/O thread, lock held.
     void dispatch(const snd_seq_event_t& ev) {
@@ -167,7 +146,9 @@ struct client::impl {
             s = &it->second->io;
             o.key = it->second->spec.key;
         }
-        const std::uint64_t t = arrival_time(ev);
+        // Stamped when read: the kernel's own stamps come from the queue timer's ticks
+        // (4 ms at HZ=250 without snd-hrtimer), reading is microseconds after delivery.
+        const std::uint64_t t = static_cast<std::uint64_t>(monotonic_ns());
         const auto ignored = s->decoder.ignored_events;
         s->decoder.decode(ev, [&](const core::packet& p) {
             ++counts.messages_in;
@@ -191,35 +172,45 @@ struct client::impl {
         a.addr = {ev.data.addr.client, ev.data.addr.port};
         if (a.what == announcement::kind::client_exit) {
             // Its ports and subscriptions are gone: forget the streams.
-            for (auto it = remotes.begin(); it != remotes.end();)
-                it = it->first.client == a.addr.client ? remotes.erase(it) : std::next(it);
+            for (auto it = remotes.begin(); it != remotes.end();) {
+                if (it->first.client != a.addr.client) {
+                    ++it;
+                    continue;
+                }
+                drop_held(it->second->io);
+                it = remotes.erase(it);
+            }
         } else if (a.what == announcement::kind::port_exit) {
-            remotes.erase(a.addr);
+            if (auto it = remotes.find(a.addr); it != remotes.end()) {
+                drop_held(it->second->io);
+                remotes.erase(it);
+            }
         }
         if (h.on_announcement) h.on_announcement(a);
     }
 
     void run() {
         const int n = snd_seq_poll_descriptors_count(seq, POLLIN);
-        std::vector<pollfd> fds(static_cast<std::size_t>(n > 0 ? n : 0) + 2);
+        std::vector<pollfd> fds(static_cast<std::size_t>(n > 0 ? n : 0) + 3);
         fds[0] = {stop_fd, POLLIN, 0};
         fds[1] = {h.wake_fd, POLLIN, 0};  // a negative fd is ignored by poll
-        snd_seq_poll_descriptors(seq, fds.data() + 2, static_cast<unsigned>(n), POLLIN);
-        std::int64_t next_measure = monotonic_ns() + 1'000'000'000;
+        fds[2] = {timer_fd, POLLIN, 0};
+        snd_seq_poll_descriptors(seq, fds.data() + 3, static_cast<unsigned>(n), POLLIN);
         while (true) {
             for (auto& f : fds) f.revents = 0;
-            const int r = ::poll(fds.data(), fds.size(), 1000);
+            const int r = ::poll(fds.data(), fds.size(), -1);
             if (r < 0 && errno != EINTR) break;
             if (fds[0].revents != 0) break;
             std::lock_guard lock(mutex);
             bool readable = false;
-            for (std::size_t i = 2; i < fds.size(); ++i) readable = readable || fds[i].revents != 0;
+            for (std::size_t i = 3; i < fds.size(); ++i) readable = readable || fds[i].revents != 0;
+            if (fds[2].revents != 0) {
+                std::uint64_t expirations = 0;
+                (void)::read(timer_fd, &expirations, sizeof expirations);
+                release_due();
+            }
             if (readable) read_events();
             if (fds[1].revents != 0 && h.on_wake) h.on_wake();
-            if (monotonic_ns() >= next_measure) {
-                measure_offset();
-                next_measure = monotonic_ns() + 1'000'000'000;
-            }
         }
     }
 
@@ -236,44 +227,40 @@ struct client::impl {
         }
     }
 
-    // Lock held. Whether an event scheduled for s may still wait in the queue: then
-    // the next one goes through the queue too, behind it (the queue dispatches at its
-    // timer's ticks, so "scheduled for a past time" is not "sent").
-    bool queue_busy(stream& s, std::int64_t now) {
-        if (s.last_scheduled == 0) return false;
-        if (now < s.last_scheduled + queue_slack_ns) return true;
-        snd_seq_queue_status_t* status = nullptr;
-        snd_seq_queue_status_alloca(&status);
-        if (snd_seq_get_queue_status(seq, queue, status) == 0 && snd_seq_queue_status_get_events(status) > 0)
-            return true;  // a stalled timer: still waiting
-        s.last_scheduled = 0;
-        return false;
+    // Lock held. Arms the timer at the earliest held event (disarms when none).
+    void arm_timer() {
+        itimerspec spec{};
+        if (!hold.empty()) {
+            const std::int64_t at = std::max<std::int64_t>(hold.begin()->first, 1);
+            spec.it_value.tv_sec = static_cast<time_t>(at / 1'000'000'000);
+            spec.it_value.tv_nsec = static_cast<long>(at % 1'000'000'000);
+        }
+        (void)::timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &spec, nullptr);
     }
 
-    // Lock held. Sends one event of stream s; the caller has set source and destination.
-    bool output(stream& s, snd_seq_event_t& ev, std::uint64_t timestamp_ns) {
+    // Lock held. Sends every held event that is due, in order.
+    void release_due() {
         const std::int64_t now = monotonic_ns();
-        auto due = static_cast<std::int64_t>(timestamp_ns);
-        if (ev.type == SND_SEQ_EVENT_SYSEX) {
-            // Receivers get no back-pressure from the sequencer (a full input pool loses
-            // events silently): SysEx chunks leave at most one per sysex_interval.
-            due = std::max({due, now, s.last_sysex + sysex_interval_ns});
-            s.last_sysex = due;
+        while (!hold.empty() && hold.begin()->first <= now) {
+            held_event& e = hold.begin()->second;
+            if (e.ev.type == SND_SEQ_EVENT_SYSEX) seq_event::set_sysex(e.ev, e.data.data(), e.data.size());
+            if (e.owner != nullptr) --e.owner->held;
+            (void)write_event(e.ev);
+            hold.erase(hold.begin());
         }
-        if (due > now + schedule_threshold_ns || queue_busy(s, now)) {
-            const std::int64_t at = std::max(due, s.last_scheduled);
-            const std::int64_t queue_ns = at - offset.load(std::memory_order_relaxed);
-            snd_seq_real_time_t rt{};
-            rt.tv_sec = static_cast<unsigned>(queue_ns / 1'000'000'000);
-            rt.tv_nsec = static_cast<unsigned>(queue_ns % 1'000'000'000);
-            seq_event::schedule_real(ev, queue, rt);
-            s.last_scheduled = at;
-            ++counts.scheduled;
-        } else {
-            seq_event::set_direct(ev);
-        }
+        arm_timer();
+    }
+
+    // Lock held. Forgets what a stream still holds (its port or remote went away).
+    void drop_held(const stream& s) {
+        std::erase_if(hold, [&](const auto& kv) { return kv.second.owner == &s; });
+        arm_timer();
+    }
+
+    bool write_event(snd_seq_event_t& ev) {
+        seq_event::set_direct(ev);
         int r = snd_seq_event_output_direct(seq, &ev);
-        if (r == -EAGAIN) {  // the output pool is full: wait for room a little, once
+        if (r == -EAGAIN) {  // the kernel has no room right now: wait for it a little, once
             const int n = snd_seq_poll_descriptors_count(seq, POLLOUT);
             std::vector<pollfd> fds(static_cast<std::size_t>(n > 0 ? n : 0));
             snd_seq_poll_descriptors(seq, fds.data(), static_cast<unsigned>(n), POLLOUT);
@@ -285,6 +272,35 @@ struct client::impl {
             return false;
         }
         ++counts.events_out;
+        return true;
+    }
+
+    // Lock held. Sends one event of stream s now, or holds it until it is due; the
+    // caller has set source and destination. Nothing overtakes an event s holds.
+    bool output(stream& s, snd_seq_event_t& ev, std::uint64_t timestamp_ns) {
+        const std::int64_t now = monotonic_ns();
+        auto due = static_cast<std::int64_t>(timestamp_ns);
+        if (ev.type == SND_SEQ_EVENT_SYSEX) {
+            // Receivers get no back-pressure from the sequencer (a full input pool loses
+            // events silently): SysEx chunks leave at most one per sysex_interval.
+            due = std::max({due, now, s.last_sysex + sysex_interval_ns});
+            s.last_sysex = due;
+        }
+        if (due <= now + hold_threshold_ns && s.held == 0) return write_event(ev);
+        held_event e;
+        e.owner = &s;
+        e.ev = ev;
+        if (ev.type == SND_SEQ_EVENT_SYSEX) {
+            const auto* b = static_cast<const std::uint8_t*>(ev.data.ext.ptr);
+            e.data.assign(b, b + ev.data.ext.len);
+        }
+        due = std::max(due, s.last_held);
+        s.last_held = due;
+        ++s.held;
+        ++counts.scheduled;
+        const bool earliest = hold.empty() || due < hold.begin()->first;
+        hold.emplace(due, std::move(e));
+        if (earliest) arm_timer();
         return true;
     }
 
@@ -314,7 +330,8 @@ struct client::impl {
     void close_handle() {
         if (seq != nullptr) snd_seq_close(seq);
         seq = nullptr;
-        id = import_port = queue = -1;
+        id = import_port = -1;
+        hold.clear();
         ports.clear();
         by_alsa_port.clear();
         remotes.clear();
@@ -346,11 +363,6 @@ std::error_code client::open(handlers h) {
     (void)snd_seq_set_client_pool_output(m.seq, 2000);
     (void)snd_seq_set_client_pool_input(m.seq, 2000);
     (void)snd_seq_set_input_buffer_size(m.seq, 65536);
-    m.queue = snd_seq_alloc_named_queue(m.seq, m.config.name.c_str());
-    if (m.queue < 0) return fail(errc::open_failed);
-    if (snd_seq_start_queue(m.seq, m.queue, nullptr) < 0 || snd_seq_drain_output(m.seq) < 0)
-        return fail(errc::open_failed);
-    m.measure_offset();
 
     snd_seq_port_info_t* info = nullptr;
     snd_seq_port_info_alloca(&info);
@@ -358,7 +370,6 @@ std::error_code client::open(handlers h) {
     snd_seq_port_info_set_capability(info, SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_WRITE |
                                                SND_SEQ_PORT_CAP_NO_EXPORT);
     snd_seq_port_info_set_type(info, SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_APPLICATION);
-    m.stamp_on_queue(info);
     if (snd_seq_create_port(m.seq, info) < 0) return fail(errc::open_failed);
     m.import_port = snd_seq_port_info_get_port(info);
     if (snd_seq_connect_from(m.seq, m.import_port, SND_SEQ_CLIENT_SYSTEM, SND_SEQ_PORT_SYSTEM_ANNOUNCE) < 0)
@@ -366,12 +377,19 @@ std::error_code client::open(handlers h) {
 
     m.h = std::move(h);
     m.stop_fd = ::eventfd(0, EFD_CLOEXEC);
-    if (m.stop_fd < 0) return fail(errc::thread_failed);
+    m.timer_fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (m.stop_fd < 0 || m.timer_fd < 0) {
+        if (m.stop_fd >= 0) ::close(m.stop_fd);
+        if (m.timer_fd >= 0) ::close(m.timer_fd);
+        m.stop_fd = m.timer_fd = -1;
+        return fail(errc::thread_failed);
+    }
     try {
         m.io = std::thread([&m] { m.run(); });
     } catch (const std::system_error&) {
         ::close(m.stop_fd);
-        m.stop_fd = -1;
+        ::close(m.timer_fd);
+        m.stop_fd = m.timer_fd = -1;
         return fail(errc::thread_failed);
     }
     return {};
@@ -385,7 +403,8 @@ void client::close() {
         m.io.join();
     }
     if (m.stop_fd >= 0) ::close(m.stop_fd);
-    m.stop_fd = -1;
+    if (m.timer_fd >= 0) ::close(m.timer_fd);
+    m.stop_fd = m.timer_fd = -1;
     std::lock_guard lock(m.mutex);
     m.close_handle();
     m.h = {};
@@ -412,7 +431,6 @@ std::error_code client::add_port(const port_spec& spec) {
     snd_seq_port_info_set_type(info, SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_SOFTWARE |
                                          SND_SEQ_PORT_TYPE_PORT);
     snd_seq_port_info_set_midi_channels(info, 16);
-    if (!source) m.stamp_on_queue(info);
     if (snd_seq_create_port(m.seq, info) < 0) return errc::port_failed;
     port->alsa_port = snd_seq_port_info_get_port(info);
     m.by_alsa_port[port->alsa_port] = port.get();
@@ -427,6 +445,7 @@ std::error_code client::remove_port(port_key key) {
     auto it = m.ports.find(key);
     if (it == m.ports.end()) return errc::unknown_port;
     (void)snd_seq_delete_port(m.seq, it->second->alsa_port);
+    m.drop_held(it->second->io);
     m.by_alsa_port.erase(it->second->alsa_port);
     m.ports.erase(it);
     return {};
@@ -503,16 +522,11 @@ std::optional<std::string> client::client_name(int c) const {
 
 namespace {
 
-int subscribe(snd_seq_t* seq, snd_seq_addr_t sender, snd_seq_addr_t dest, int queue, bool stamp) {
+int subscribe(snd_seq_t* seq, snd_seq_addr_t sender, snd_seq_addr_t dest) {
     snd_seq_port_subscribe_t* sub = nullptr;
     snd_seq_port_subscribe_alloca(&sub);
     snd_seq_port_subscribe_set_sender(sub, &sender);
     snd_seq_port_subscribe_set_dest(sub, &dest);
-    if (stamp) {
-        snd_seq_port_subscribe_set_queue(sub, queue);
-        snd_seq_port_subscribe_set_time_update(sub, 1);
-        snd_seq_port_subscribe_set_time_real(sub, 1);
-    }
     const int r = snd_seq_subscribe_port(seq, sub);
     return r == -EBUSY ? 0 : r;  // already subscribed
 }
@@ -536,7 +550,7 @@ std::error_code client::connect_from(address remote, std::uint8_t group_index) {
     if (!r) r = std::make_unique<remote_stream>(m.config.sysex_chunk);
     r->io.decoder.set_group(group_index);
     const snd_seq_addr_t self{static_cast<unsigned char>(m.id), static_cast<unsigned char>(m.import_port)};
-    if (subscribe(m.seq, {remote.client, remote.port}, self, m.queue, true) < 0) {
+    if (subscribe(m.seq, {remote.client, remote.port}, self) < 0) {
         if (!r->to) m.remotes.erase(remote);
         return errc::subscribe_failed;
     }
@@ -551,7 +565,7 @@ std::error_code client::connect_to(address remote) {
     auto& r = m.remotes[remote];
     if (!r) r = std::make_unique<remote_stream>(m.config.sysex_chunk);
     const snd_seq_addr_t self{static_cast<unsigned char>(m.id), static_cast<unsigned char>(m.import_port)};
-    if (subscribe(m.seq, self, {remote.client, remote.port}, m.queue, false) < 0) {
+    if (subscribe(m.seq, self, {remote.client, remote.port}) < 0) {
         if (!r->from) m.remotes.erase(remote);
         return errc::subscribe_failed;
     }
@@ -567,6 +581,7 @@ void client::disconnect(address remote) {
     const snd_seq_addr_t self{static_cast<unsigned char>(m.id), static_cast<unsigned char>(m.import_port)};
     if (it->second->from) (void)unsubscribe(m.seq, {remote.client, remote.port}, self);
     if (it->second->to) (void)unsubscribe(m.seq, self, {remote.client, remote.port});
+    m.drop_held(it->second->io);
     m.remotes.erase(it);
 }
 
@@ -605,7 +620,6 @@ void client::flush() {
 
 std::unique_lock<std::recursive_mutex> client::lock() const { return std::unique_lock(impl_->mutex); }
 
-std::int64_t client::clock_offset_ns() const noexcept { return impl_->offset.load(std::memory_order_relaxed); }
 
 client_counters client::counters() const {
     std::lock_guard lock(impl_->mutex);

@@ -1,6 +1,9 @@
 // The ALSA sequencer driver in the service: export of umpd's MIDI 1.0 ports, import
 // of the other sequencer clients, and the data between them and the router.
 // docs/alsa.md has the design.
+#include <sys/timerfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -126,6 +129,19 @@ public:
             }))
             return fail("watch: " + ec.message());
         watching_ = true;
+        // The kernel announces no renames of clients or ports: a re-listing every few
+        // seconds catches those (sync() changes nothing when nothing changed).
+        rescan_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+        if (rescan_timer_.get() >= 0) {
+            itimerspec every{};
+            every.it_interval.tv_sec = every.it_value.tv_sec = 3;
+            (void)::timerfd_settime(rescan_timer_.get(), 0, &every, nullptr);
+            (void)host_.watch(rescan_timer_.get(), [this] {
+                std::uint64_t n = 0;
+                (void)::read(rescan_timer_.get(), &n, sizeof n);
+                sync();
+            });
+        }
         host_.log("alsa: sequencer client " + std::to_string(client_->id()) + " '" + cfg_.client_name + "'");
         sync();
     }
@@ -133,6 +149,8 @@ public:
     void stop() override {
         if (watching_) host_.unwatch(rescan_wake_.fd());
         watching_ = false;
+        if (rescan_timer_.get() >= 0) host_.unwatch(rescan_timer_.get());
+        rescan_timer_.reset();
         if (!client_) return;
         client_->close();  // the I/O thread is gone: the tables are the control thread's
         for (auto& [id, e] : exported_) host_.close_local(e->conn);
@@ -472,6 +490,7 @@ private:
     std::unique_ptr<client> client_;
     std::shared_ptr<ipc::wake> shared_wake_;
     ipc::wake rescan_wake_;
+    ipc::unique_fd rescan_timer_;
     bool watching_ = false;
     bool syncing_ = false;
     bool dirty_ = false;
