@@ -175,5 +175,6 @@ check "umpd runs on, its driver still running" "$status" grep -q running <<<"$st
 driver_complaints() { grep 'alsa:' "$rt/log" | grep -Ev 'imported client|gone|sequencer client'; }
 no_complaints() { [[ -z $(driver_complaints) ]]; }
 check "umpd's log has no complaint of the driver" "$(driver_complaints | tr '\n' '|')" no_complaints
+check "umpd stops cleanly on SIGTERM (exit 0, no sanitizer report)" "$(tail -5 "$rt/log" | tr '\n' '|')" stop_umpd
 
 finish

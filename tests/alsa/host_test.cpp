@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../integration/daemon_process.hpp"
@@ -71,6 +74,34 @@ TEST(AlsaDriver, AbsentSequencerIsAStatusLineAndUmpdRunsOn) {
     const auto list = umpd_test::run_umpctl(d, {"list"});
     EXPECT_EQ(list.code, 0) << list.err;
     EXPECT_EQ(::kill(d.pid(), 0), 0);
+}
+
+// [alsa] enabled = false: no client at all, whatever the machine has, and a status
+// line that says so.
+TEST(AlsaDriver, DisabledInTheConfigIsAStatusLine) {
+    char tmpl[] = "/tmp/umpd-alsa-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl;
+    const std::string config = dir + "/umpd.toml";
+    {
+        std::FILE* f = std::fopen(config.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs("[alsa]\nenabled = false\n", f);
+        std::fclose(f);
+    }
+    const pid_t pid = umpd_test::spawn({UMPD_DAEMON_BINARY, "--runtime-dir", dir + "/run", "--config", config});
+    bool up = false;
+    for (int i = 0; i < 2000 && !up; ++i) {
+        up = umpd_test::socket_answers(dir + "/run/control");
+        if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(up);
+    const auto status = umpd_test::run({UMPCTL_BINARY, "status", "--runtime-dir", dir + "/run"});
+    ::kill(pid, SIGTERM);
+    (void)umpd_test::wait_exit(pid);
+    std::filesystem::remove_all(dir);
+    ASSERT_EQ(status.code, 0) << status.err;
+    EXPECT_NE(status.out.find("alsa      disabled  [alsa] enabled = false"), std::string::npos) << status.out;
 }
 #endif
 

@@ -83,6 +83,9 @@ struct client_config {
     // drops what a receiver's input pool has no room for (aseqdump's holds about 18
     // events of 256 bytes), so a long SysEx is paced, in order.
     std::chrono::microseconds sysex_interval{1000};
+    // After the I/O thread passed messages in, how long it keeps calling on_wake for an
+    // answer before it sleeps again (0: never). Saves a wake-up on a round trip.
+    std::chrono::microseconds answer_spin{100};
 };
 
 using port_key = std::uint32_t;  // the caller's name for an exported port, unique in the client

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <map>
@@ -121,9 +122,12 @@ struct client::impl {
     std::multimap<std::int64_t, held_event> hold;  // by due time; equal times keep their order
     client_counters counts{};
     std::int64_t sysex_interval_ns = 0;
+    std::int64_t spin_ns = 0;
 
     explicit impl(client_config c)
-        : config(std::move(c)), sysex_interval_ns(std::int64_t{config.sysex_interval.count()} * 1000) {}
+        : config(std::move(c)),
+          sysex_interval_ns(std::int64_t{config.sysex_interval.count()} * 1000),
+          spin_ns(std::int64_t{config.answer_spin.count()} * 1000) {}
 
     // I/O thread, lock held.
     void dispatch(const snd_seq_event_t& ev) {
@@ -209,9 +213,21 @@ struct client::impl {
                 (void)::read(timer_fd, &expirations, sizeof expirations);
                 release_due();
             }
+            const auto in_before = counts.messages_in;
             if (readable) read_events();
             if (fds[1].revents != 0 && h.on_wake) h.on_wake();
+            if (counts.messages_in != in_before) answer_spin();
         }
+    }
+
+    // Lock held. After passing messages in, on_wake is polled for a moment: what comes
+    // back at once (a loopback, a thru) then leaves without a sleep and a wake-up of
+    // this thread. Ends as soon as something went out, or after spin_ns.
+    void answer_spin() {
+        if (!h.on_wake || spin_ns <= 0) return;
+        const auto out_before = counts.events_out + counts.scheduled;
+        const std::int64_t end = monotonic_ns() + spin_ns;
+        while (counts.events_out + counts.scheduled == out_before && monotonic_ns() < end) h.on_wake();
     }
 
     void read_events() {
@@ -227,28 +243,44 @@ struct client::impl {
         }
     }
 
-    // Lock held. Arms the timer at the earliest held event (disarms when none).
-    void arm_timer() {
+    // Lock held. Arms the timer at the earliest held event (disarms when none); at
+    // `not_before` when that one is already due but was kept back (SysEx pacing).
+    void arm_timer(std::int64_t not_before = 0) {
         itimerspec spec{};
         if (!hold.empty()) {
-            const std::int64_t at = std::max<std::int64_t>(hold.begin()->first, 1);
+            std::int64_t at = hold.begin()->first;
+            if (not_before > 0 && at < not_before) at = not_before;
+            at = std::max<std::int64_t>(at, 1);
             spec.it_value.tv_sec = static_cast<time_t>(at / 1'000'000'000);
             spec.it_value.tv_nsec = static_cast<long>(at % 1'000'000'000);
         }
         (void)::timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &spec, nullptr);
     }
 
-    // Lock held. Sends every held event that is due, in order.
+    // Lock held. Sends every held event that is due, in order per stream. A stream
+    // sends at most one SysEx event per pass: when this thread wakes late, a backlog of
+    // paced SysEx must not leave as one burst (that is what pacing prevents); the rest
+    // of that stream waits for the next pass, sysex_interval later.
     void release_due() {
         const std::int64_t now = monotonic_ns();
-        while (!hold.empty() && hold.begin()->first <= now) {
-            held_event& e = hold.begin()->second;
-            if (e.ev.type == SND_SEQ_EVENT_SYSEX) seq_event::set_sysex(e.ev, e.data.data(), e.data.size());
+        std::vector<const stream*> paused;  // streams that sent a SysEx in this pass
+        for (auto it = hold.begin(); it != hold.end() && it->first <= now;) {
+            held_event& e = it->second;
+            if (std::find(paused.begin(), paused.end(), e.owner) != paused.end()) {
+                ++it;
+                continue;
+            }
+            const bool sysex = e.ev.type == SND_SEQ_EVENT_SYSEX;
+            if (sysex) {
+                seq_event::set_sysex(e.ev, e.data.data(), e.data.size());
+                paused.push_back(e.owner);
+                e.owner->last_sysex = now;
+            }
             if (e.owner != nullptr) --e.owner->held;
             (void)write_event(e.ev);
-            hold.erase(hold.begin());
+            it = hold.erase(it);
         }
-        arm_timer();
+        arm_timer(paused.empty() ? 0 : now + sysex_interval_ns);
     }
 
     // Lock held. Forgets what a stream still holds (its port or remote went away).

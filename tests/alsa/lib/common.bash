@@ -81,6 +81,16 @@ start_umpd() {
   wait_until test -S "$rt/control" || { echo "umpd did not start: $(cat "$rt/log")"; exit 1; }
 }
 umpctl() { "$umpctl_bin" "$@" --runtime-dir "$rt"; }
+# Stops umpd with SIGTERM: true when it exits 0 and its log has no sanitizer report
+# (an ASan build: UMPD_BUILD_DIR=build/asan).
+stop_umpd() {
+  kill -TERM "$umpd_pid" 2>/dev/null
+  wait "$umpd_pid"
+  local rc=$?
+  ((rc == 0)) && ! grep -Eq 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:' "$rt/log"
+}
+# stdbuf preloads a library, which an ASan build would refuse to run after.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0}
 
 # The sequencer client number of the client named NAME (exactly), from /proc.
 client_number() {
