@@ -84,8 +84,10 @@ struct client_config {
     // events of 256 bytes), so a long SysEx is paced, in order.
     std::chrono::microseconds sysex_interval{1000};
     // After the I/O thread passed messages in, how long it keeps calling on_wake for an
-    // answer before it sleeps again (0: never). Saves a wake-up on a round trip.
-    std::chrono::microseconds answer_spin{100};
+    // answer before it sleeps again. Saves a wake-up on a round trip where a core is
+    // free for the router; where none is (one CPU, a loaded machine) it only delays the
+    // answer, so it is off (0) by default.
+    std::chrono::microseconds answer_spin{0};
 };
 
 using port_key = std::uint32_t;  // the caller's name for an exported port, unique in the client
