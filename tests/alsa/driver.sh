@@ -170,6 +170,18 @@ check "rmmod snd_virmidi once its cards are gone" "$(lsmod 2>&1 | grep virmidi)"
 modprobe snd-virmidi enable=1 midi_devs=2
 check "modprobe snd-virmidi (1 card, 2 devices): both appear in umpctl list" \
   "$(umpctl list | grep alsa/ | tr '\n' '|')" wait_until listed 0- 2
+
+# ---- the config: kept when umpd rewrites it, applied on reload ---------------------------
+
+# add-port and rename above made umpd rewrite its config file: [alsa] must have survived.
+check "umpd's rewritten config keeps [alsa]" "$(cat "$work/umpd.toml")" \
+  grep -q 'client_name = "umpd-vm"' "$work/umpd.toml"
+sed -i 's/^exclude = \[/exclude = ["Virtual Raw MIDI 0-1:*", /' "$work/umpd.toml"
+kill -HUP "$umpd_pid"
+check "a reload with one more exclusion pattern withdraws that device" "$(umpctl list | grep alsa/ | tr '\n' '|')" \
+  wait_until listed 0-1 0
+check "... and keeps the others" "$(umpctl list | grep alsa/ | tr '\n' '|')" listed 0-0 1
+
 status=$(umpctl status | grep -E '^driver +alsa ')
 check "umpd runs on, its driver still running" "$status" grep -q running <<<"$status"
 driver_complaints() { grep 'alsa:' "$rt/log" | grep -Ev 'imported client|gone|sequencer client'; }
