@@ -182,6 +182,14 @@ check "a reload with one more exclusion pattern withdraws that device" "$(umpctl
   wait_until listed 0-1 0
 check "... and keeps the others" "$(umpctl list | grep alsa/ | tr '\n' '|')" listed 0-0 1
 
+sed -i 's/^import = true/import = false/' "$work/umpd.toml"
+kill -HUP "$umpd_pid"
+no_alsa_devices() { ! umpctl list | grep -q '^alsa/'; }
+check "a reload with import = false withdraws every imported device" "$(umpctl list | grep alsa/ | tr '\n' '|')" \
+  wait_until no_alsa_devices
+keys_back() { client_ports "$(client_number umpd-vm)" | grep -Fq '"Keys" (R-e-)'; }
+check "... and exports umpd's ports again" "$(cat /proc/asound/seq/clients | tr '\n' '|')" wait_until keys_back
+
 status=$(umpctl status | grep -E '^driver +alsa ')
 check "umpd runs on, its driver still running" "$status" grep -q running <<<"$status"
 driver_complaints() { grep 'alsa:' "$rt/log" | grep -Ev 'imported client|gone|sequencer client'; }
