@@ -171,6 +171,28 @@ modprobe snd-virmidi enable=1 midi_devs=2
 check "modprobe snd-virmidi (1 card, 2 devices): both appear in umpctl list" \
   "$(umpctl list | grep alsa/ | tr '\n' '|')" wait_until listed 0- 2
 
+# ---- an application renaming itself (the kernel announces no renames: umpd re-lists) ----
+
+mkdir -p "$work/peer"
+UMPD_ALSA_PEER=$work/peer "$build/tests/alsa_sequencer_test" --gtest_filter=Peer.* >"$work/peer.log" 2>&1 &
+pids+=($!)
+device_line() { umpctl list | grep -Eq "^alsa/peer-before +\"$1\" +driver alsa"; }
+check "an application client (peer-before) is imported" "$(umpctl list | grep alsa/ | tr '\n' '|')" \
+  wait_until device_line peer-before
+touch "$work/peer/rename-client"
+check "the client renamed to peer-after: the device follows, same id" "$(umpctl list | grep alsa/ | tr '\n' '|')" \
+  wait_until device_line peer-after
+touch "$work/peer/rename-port"
+# New-style names join a short port name to the client's: "peer-after q".
+port_named_q() {
+  [[ $(umpctl ports --json | jq -r '.[] | select(.endpoint | startswith("alsa/peer")) | .new_style' | sort -u) == "peer-after q" ]]
+}
+check "its port renamed to q: the MIDI 1.0 port names follow" "$(umpctl ports --json | jq -c '.[] | select(.endpoint | startswith("alsa/peer"))' | tr '\n' '|')" \
+  wait_until port_named_q
+touch "$work/peer/quit"
+peer_gone() { ! umpctl list | grep -q '^alsa/peer'; }
+check "the application quits: its device goes" "$(umpctl list | grep alsa/ | tr '\n' '|')" wait_until peer_gone
+
 # ---- the config: kept when umpd rewrites it, applied on reload ---------------------------
 
 # add-port and rename above made umpd rewrite its config file: [alsa] must have survived.

@@ -6,7 +6,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <alsa/asoundlib.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -227,6 +231,41 @@ TEST_F(Sequencer, BadArgumentsAreRefusedAndChangeNothing) {
     // The port that was there still works.
     ASSERT_EQ(a->send(1, 0, core::packet(0x20903C64)), alsa::send_status::ok);
     EXPECT_TRUE(b_in.wait_messages(1));
+}
+
+// Not a test of its own: a peer application for tests/alsa/driver.sh, which runs it
+// with UMPD_ALSA_PEER=DIR (skipped otherwise). A client "peer-before" with a port
+// "p" that renames the client to "peer-after" once DIR/rename-client exists, its
+// port to "q" once DIR/rename-port exists, and quits once DIR/quit exists.
+TEST(Peer, RenamesItselfWhenAsked) {
+    const char* dir = std::getenv("UMPD_ALSA_PEER");
+    if (dir == nullptr) GTEST_SKIP() << "a helper for tests/alsa/driver.sh";
+    const std::string d = dir;
+    snd_seq_t* seq = nullptr;
+    ASSERT_GE(snd_seq_open(&seq, "default", SND_SEQ_OPEN_DUPLEX, 0), 0);
+    snd_seq_set_client_name(seq, "peer-before");
+    const int port = snd_seq_create_simple_port(seq, "p",
+                                                SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ |
+                                                    SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_SUBS_WRITE,
+                                                SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_APPLICATION);
+    ASSERT_GE(port, 0);
+    auto wait_file = [&](const std::string& name) {
+        for (int i = 0; i < 1200; ++i) {
+            if (::access((d + "/" + name).c_str(), F_OK) == 0) return true;
+            std::this_thread::sleep_for(100ms);
+        }
+        return false;
+    };
+    ASSERT_TRUE(wait_file("rename-client"));
+    ASSERT_GE(snd_seq_set_client_name(seq, "peer-after"), 0);
+    ASSERT_TRUE(wait_file("rename-port"));
+    snd_seq_port_info_t* info = nullptr;
+    snd_seq_port_info_alloca(&info);
+    ASSERT_GE(snd_seq_get_port_info(seq, port, info), 0);
+    snd_seq_port_info_set_name(info, "q");
+    ASSERT_GE(snd_seq_set_port_info(seq, port, info), 0);
+    ASSERT_TRUE(wait_file("quit"));
+    snd_seq_close(seq);
 }
 
 }  // namespace
