@@ -25,8 +25,9 @@ std::vector<naming_source> naming_sources(const registry& r) {
                 s.identity.device = d.name;
                 s.identity.port = ep.port_number;
             }
-            // Virtual, loopback and app endpoints never had a MIDI 1.0 driver name of their own.
-            s.legacy_equivalent = false;
+            // Virtual, loopback and app endpoints never had a MIDI 1.0 driver name of their own;
+            // what the ALSA driver imports (hardware, virmidi cards) had one.
+            s.legacy_equivalent = d.driver == "alsa";
             s.blocks = blocks_of(ep.declared);
             out.push_back(std::move(s));
         }

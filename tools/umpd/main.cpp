@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "umpd/alsa/service_driver.hpp"
 #include "umpd/ipc/control.hpp"
 #include "umpd/jack/service_driver.hpp"
 #include "umpd/service/config.hpp"
@@ -49,6 +50,7 @@ int usage_error(const std::string& what) {
 int main(int argc, char** argv) try {
     umpd::service::server_options options;
     options.version = UMPD_VERSION;
+    options.drivers.push_back(umpd::alsa::make_alsa_driver);
     bool no_config = false;
     bool config_given = false;
     for (int i = 1; i < argc; ++i) {
