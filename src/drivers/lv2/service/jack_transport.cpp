@@ -4,6 +4,8 @@
 #include <jack/jack.h>
 #include <jack/transport.h>
 
+#include <cmath>
+
 namespace umpd::lv2::service_detail {
 
 jack_transport_follower::~jack_transport_follower() { close(); }
@@ -46,7 +48,9 @@ bool jack_transport_follower::read(jack_position& out) const noexcept {
     if (out.bbt) {
         out.bpm = pos.beats_per_minute;
         out.beats_per_bar = static_cast<double>(pos.beats_per_bar);
-        out.beat_unit = static_cast<int>(pos.beat_type);
+        // As umpd's transport clamps it, so that a master's odd value is taken once.
+        const long unit = std::lround(pos.beat_type);
+        out.beat_unit = static_cast<int>(unit < 1 ? 1 : unit > 64 ? 64 : unit);
         out.beat = static_cast<double>(pos.bar - 1) * out.beats_per_bar + static_cast<double>(pos.beat - 1) +
                    static_cast<double>(pos.tick) / pos.ticks_per_beat;
     }
