@@ -73,12 +73,6 @@ inline void set_subscribers(snd_seq_event_t& e) noexcept {
     e.dest.port = SND_SEQ_ADDRESS_UNKNOWN;
 }
 inline void set_direct(snd_seq_event_t& e) noexcept { e.queue = SND_SEQ_QUEUE_DIRECT; }
-inline void schedule_real(snd_seq_event_t& e, int queue, snd_seq_real_time_t at) noexcept {
-    e.flags = static_cast<unsigned char>((e.flags & ~unsigned{SND_SEQ_TIME_STAMP_MASK | SND_SEQ_TIME_MODE_MASK}) |
-                                         SND_SEQ_TIME_STAMP_REAL | SND_SEQ_TIME_MODE_ABS);
-    e.time.time = at;
-    e.queue = static_cast<unsigned char>(queue);
-}
 }  // namespace seq_event
 
 // The bytes a MIDI event stands for. Channel and system events are written into
