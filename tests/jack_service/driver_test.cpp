@@ -31,8 +31,7 @@ using test::run;
 using test::umpd_with_jack;
 using test::wait_until;
 
-constexpr std::uint64_t frame_ns = 1'000'000'000ull / 48000;  // the servers run at 48 kHz
-constexpr std::uint64_t period_ns = frame_ns * 256;            // with 256-frame periods
+constexpr std::uint64_t frame_ns = 1'000'000'000ull / 48000;  // the test servers run at 48 kHz
 
 std::string test_dir() {
     const std::string f = __FILE__;
@@ -370,7 +369,6 @@ TEST_F(jack_service_test, TimestampsMapToTheFrames) {
             EXPECT_GE(m.timestamp_ns, back[static_cast<std::size_t>(i - 1)].timestamp_ns);
         }
     }
-    (void)period_ns;
 }
 
 // ---- the server going away ---------------------------------------------------------------
