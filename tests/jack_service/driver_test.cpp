@@ -426,6 +426,20 @@ TEST(jack_service_without_server, StatusSaysAbsentAndUmpdRunsOn) {
     expect_clean_exit(u);
 }
 
+// Without wait_for_server an absent server is tried again at the next reload (SIGHUP).
+TEST(jack_service_without_server, AReloadTriesAgain) {
+    jack_server server;  // not started yet
+    umpd_with_jack u(test::config_text(server.name()));
+    ASSERT_NE(u.jack_status_line().find("absent"), std::string::npos) << u.jack_status_line();
+    ASSERT_TRUE(server.start()) << server.log();
+    u.signal(SIGHUP);
+    ASSERT_TRUE(wait_until([] { return has_port("umpd:Port 1") && has_port("umpd:Diag (in)"); }))
+        << run("jack_lsp") << u.log_text();
+    EXPECT_TRUE(wait_until([&] { return u.jack_status_line().find("running") != std::string::npos; }))
+        << u.jack_status_line();
+    expect_clean_exit(u);
+}
+
 TEST(jack_service_without_server, WaitsForTheServerWhenConfigured) {
     jack_server server;  // not started yet
     umpd_with_jack u(test::config_text(server.name(), "wait_for_server = true\n"));
