@@ -31,8 +31,7 @@ using test::run;
 using test::umpd_with_jack;
 using test::wait_until;
 
-constexpr std::uint64_t frame_ns = 1'000'000'000ull / 48000;  // the servers run at 48 kHz
-constexpr std::uint64_t period_ns = frame_ns * 256;            // with 256-frame periods
+constexpr std::uint64_t frame_ns = 1'000'000'000ull / 48000;  // the test servers run at 48 kHz
 
 std::string test_dir() {
     const std::string f = __FILE__;
@@ -370,7 +369,6 @@ TEST_F(jack_service_test, TimestampsMapToTheFrames) {
             EXPECT_GE(m.timestamp_ns, back[static_cast<std::size_t>(i - 1)].timestamp_ns);
         }
     }
-    (void)period_ns;
 }
 
 // ---- the server going away ---------------------------------------------------------------
@@ -425,6 +423,20 @@ TEST(jack_service_without_server, StatusSaysAbsentAndUmpdRunsOn) {
     const auto list = u.umpctl({"list"});
     EXPECT_EQ(list.code, 0);
     EXPECT_NE(list.out.find("Port 1"), std::string::npos);
+    expect_clean_exit(u);
+}
+
+// Without wait_for_server an absent server is tried again at the next reload (SIGHUP).
+TEST(jack_service_without_server, AReloadTriesAgain) {
+    jack_server server;  // not started yet
+    umpd_with_jack u(test::config_text(server.name()));
+    ASSERT_NE(u.jack_status_line().find("absent"), std::string::npos) << u.jack_status_line();
+    ASSERT_TRUE(server.start()) << server.log();
+    u.signal(SIGHUP);
+    ASSERT_TRUE(wait_until([] { return has_port("umpd:Port 1") && has_port("umpd:Diag (in)"); }))
+        << run("jack_lsp") << u.log_text();
+    EXPECT_TRUE(wait_until([&] { return u.jack_status_line().find("running") != std::string::npos; }))
+        << u.jack_status_line();
     expect_clean_exit(u);
 }
 

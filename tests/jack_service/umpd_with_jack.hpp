@@ -100,6 +100,9 @@ public:
         pid_ = -1;
         return code;
     }
+    void signal(int sig) const {
+        if (pid_ > 0) ::kill(pid_, sig);
+    }
     // True while the daemon process has not exited.
     [[nodiscard]] bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
 

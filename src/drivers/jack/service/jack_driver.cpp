@@ -83,8 +83,10 @@ public:
 
     void snapshot(service::config& into) const override { into.jack = config_; }
 
+    // A reload with a different [jack] restarts the driver; so does any reload while it
+    // has no client (the server was absent, or starting failed): that is the retry.
     void apply(const service::config& next) override {
-        if (next.jack == config_) return;
+        if (next.jack == config_ && (client_ || !config_.enabled)) return;
         stop();
         start_with(next.jack);
         endpoints_changed();
