@@ -4,6 +4,8 @@
 #include <jack/jack.h>
 #include <jack/transport.h>
 
+#include <pthread.h>
+
 #include <cmath>
 
 namespace umpd::lv2::service_detail {
@@ -20,6 +22,10 @@ bool jack_transport_follower::open(const std::string& server_name, const std::st
         why = (status & JackServerFailed) ? "no JACK server" : "JACK refused the client";
         return false;
     }
+    ::jack_on_info_shutdown(
+        client_, [](jack_status_t st, const char* reason, void* arg) { on_shutdown(static_cast<int>(st), reason, arg); },
+        this);
+    alive_.store(true, std::memory_order_release);
     // Active, so that JACK counts it among its clients; it has nothing to process.
     if (::jack_activate(client_) != 0) {
         why = "JACK did not activate the client";
@@ -29,15 +35,31 @@ bool jack_transport_follower::open(const std::string& server_name, const std::st
     return true;
 }
 
+// A JACK thread: the server went away. libjack cancels its threads when the client is
+// closed after that; cancellation stays off while the flag is set, and is restored
+// last, outside any noexcept frame (as the JACK driver's callbacks do, client.cpp).
+void jack_transport_follower::on_shutdown(int, const char*, void* arg) {
+    int old = PTHREAD_CANCEL_ENABLE;
+    (void)::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    static_cast<jack_transport_follower*>(arg)->alive_.store(false, std::memory_order_release);
+    (void)::pthread_setcancelstate(old, nullptr);
+}
+
 void jack_transport_follower::close() {
     if (client_ == nullptr) return;
-    ::jack_deactivate(client_);
-    ::jack_client_close(client_);
+    if (alive_.exchange(false, std::memory_order_acq_rel)) {
+        ::jack_deactivate(client_);
+        ::jack_client_close(client_);
+    }
+    // A client whose server died is left to libjack: closing it tears down libjack's
+    // process-wide state under the JACK driver's client, which has reconnected to the
+    // new server by then (its next jack_deactivate crashed). One small allocation
+    // per server loss, reachable from libjack's own tables.
     client_ = nullptr;
 }
 
 bool jack_transport_follower::read(jack_position& out) const noexcept {
-    if (client_ == nullptr) return false;
+    if (client_ == nullptr || !alive()) return false;
     jack_position_t pos{};
     const jack_transport_state_t state = ::jack_transport_query(client_, &pos);
     out.rolling = state == JackTransportRolling;
@@ -58,15 +80,15 @@ bool jack_transport_follower::read(jack_position& out) const noexcept {
 }
 
 void jack_transport_follower::start() const noexcept {
-    if (client_) ::jack_transport_start(client_);
+    if (client_ && alive()) ::jack_transport_start(client_);
 }
 
 void jack_transport_follower::stop() const noexcept {
-    if (client_) ::jack_transport_stop(client_);
+    if (client_ && alive()) ::jack_transport_stop(client_);
 }
 
 void jack_transport_follower::locate(std::uint32_t frame) const noexcept {
-    if (client_) (void)::jack_transport_locate(client_, frame);
+    if (client_ && alive()) (void)::jack_transport_locate(client_, frame);
 }
 
 }  // namespace umpd::lv2::service_detail

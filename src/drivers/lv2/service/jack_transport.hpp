@@ -9,6 +9,7 @@
 // JACK's transport state without locking).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -38,8 +39,12 @@ public:
     [[nodiscard]] bool open(const std::string& server_name, const std::string& client_name, std::string& why);
     void close();
     [[nodiscard]] bool is_open() const noexcept { return client_ != nullptr; }
+    // False once the JACK server went away (jack_on_info_shutdown): from then on read()
+    // says nothing and the commands do nothing, so umpd keeps its own transport, until
+    // the next open() (a reload, a restart).
+    [[nodiscard]] bool alive() const noexcept { return alive_.load(std::memory_order_acquire); }
 
-    // Render thread (or control): the transport now; false when not open.
+    // Render thread (or control): the transport now; false when not open or the server is gone.
     [[nodiscard]] bool read(jack_position& out) const noexcept;
 
     // Control thread: JACK's own transport commands (every JACK client may send them).
@@ -48,7 +53,10 @@ public:
     void locate(std::uint32_t frame) const noexcept;
 
 private:
+    static void on_shutdown(int status, const char* reason, void* arg);
+
     jack_client_t* client_ = nullptr;
+    std::atomic<bool> alive_{false};
 };
 
 }  // namespace umpd::lv2::service_detail
