@@ -111,6 +111,9 @@ TEST(jack_cycle, plugins_render_on_the_jack_cycle_fall_back_to_umpds_clock_and_c
     expect_delay(*conn, jack_latency_ns);
     EXPECT_NE(d.log_text().find("lv2: rendering on the JACK cycle"), std::string::npos) << d.log_text();
     EXPECT_TRUE(d.alive());
+    d.stop();
+    EXPECT_EQ(d.log_text().find("Sanitizer"), std::string::npos) << d.log_text();
+    EXPECT_EQ(d.log_text().find("runtime error"), std::string::npos) << d.log_text();
 }
 
 TEST(jack_cycle, a_jack_rate_other_than_the_sample_rate_keeps_umpds_clock_and_says_why) {
