@@ -18,7 +18,8 @@
 // sleeping. At the cycle starting at S with N frames it renders the period just ended,
 // [S - N/rate, S), in blocks of block_size frames (the last one shorter when N is not a
 // multiple; one block of N when N < block_size), with latency 2N frames: the output
-// lands on the frames of the next JACK cycle, so it is sample-accurate with JACK. No
+// is stamped on the frames of the next JACK cycle (block starts and input frames line up
+// with JACK's too). No
 // cycle for jack_timeout_ns (the server went away) or a JACK rate other than
 // sample_rate: umpd's own clock, until fresh cycles at the right rate come again.
 //
@@ -29,8 +30,8 @@
 //   applied_fd() is readable).
 // - render thread: everything else. It allocates nothing, takes no lock, and makes no
 //   system call but clock_nanosleep, clock_gettime and the futexes of its idle sleep and
-//   of the cycle clock (and
-//   what the instances' worker semaphores and local_connection::flush do). With no
+//   of the cycle clock (and what the instances' worker semaphores and
+//   local_connection::flush do). With no
 //   instance and the transport stopped it sleeps on a futex until the control thread
 //   hands it something (when following JACK: at most 50 ms, to look at JACK's transport).
 #pragma once
