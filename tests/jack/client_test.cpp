@@ -6,6 +6,7 @@
 #include <jack/jack.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <regex>
 #include <set>
@@ -195,6 +196,41 @@ TEST_F(jack_client_test, JackTimeIsMonotonicRawAndTheOffsetMapsIt) {
     const auto mapped = static_cast<std::int64_t>(j * 1000) + c.clock_offset_ns();
     EXPECT_GE(mapped, static_cast<std::int64_t>(before) - 1'000'000);
     EXPECT_LE(mapped, static_cast<std::int64_t>(after) + 1'000'000);
+}
+
+// The cycle listener sees every cycle with JACK's period, rate and a start time on
+// CLOCK_MONOTONIC; once cleared it is not called again.
+struct cycle_record {
+    std::atomic<std::uint64_t> calls{0};
+    std::atomic<std::uint32_t> frames{0};
+    std::atomic<std::uint32_t> rate{0};
+    std::atomic<std::uint64_t> start_ns{0};
+    static void on_cycle(void* user, const cycle_event& e) noexcept {
+        auto& r = *static_cast<cycle_record*>(user);
+        r.frames.store(e.frames);
+        r.rate.store(e.sample_rate);
+        r.start_ns.store(e.start_ns);
+        r.calls.fetch_add(1);
+    }
+};
+
+TEST_F(jack_client_test, CycleListenerSeesEveryCycleUntilCleared) {
+    client c(config_for(server, "umpd-cycles"));
+    cycle_record r;
+    c.set_cycle_listener(&cycle_record::on_cycle, &r);
+    ASSERT_FALSE(c.start());
+    ASSERT_TRUE(test::wait_until([&] { return r.calls.load() >= 20; }));
+    EXPECT_EQ(r.frames.load(), 256u);
+    EXPECT_EQ(r.rate.load(), 48000u);
+    // The latest cycle started within the last second (its start is CLOCK_MONOTONIC).
+    const std::uint64_t now = now_ns();
+    EXPECT_LE(r.start_ns.load(), now + 10'000'000);
+    EXPECT_GE(r.start_ns.load() + 1'000'000'000, now);
+    c.set_cycle_listener(nullptr, nullptr);
+    const std::uint64_t seen = r.calls.load();
+    const std::uint64_t cycles = c.counters().cycles;
+    ASSERT_TRUE(test::wait_until([&] { return c.counters().cycles > cycles + 20; }));
+    EXPECT_EQ(r.calls.load(), seen);
 }
 
 TEST_F(jack_client_test, PortsCarryNamesAndAliases) {

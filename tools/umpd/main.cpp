@@ -102,9 +102,11 @@ int main(int argc, char** argv) try {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    options.drivers.push_back(umpd::jack::make_jack_driver);
+    // JACK's cycles, for the plugin host to render on (outlives the server and its drivers).
+    static umpd::service::cycle_clock jack_cycles;
+    options.drivers.push_back([](umpd::service::driver_host& h) { return umpd::jack::make_jack_driver(h, &jack_cycles); });
 #ifdef UMPD_WITH_LV2
-    options.drivers.push_back([](umpd::service::driver_host& h) { return umpd::lv2::make_lv2_driver(h); });
+    options.drivers.push_back([](umpd::service::driver_host& h) { return umpd::lv2::make_lv2_driver(h, &jack_cycles); });
 #endif
     umpd::service::server server(options);
     std::string message;

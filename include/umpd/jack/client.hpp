@@ -66,6 +66,17 @@ struct client_config {
     std::size_t event_capacity = 4096;
 };
 
+// One JACK cycle for a cycle listener (set_cycle_listener).
+struct cycle_event {
+    std::uint64_t start_ns = 0;  // CLOCK_MONOTONIC time of the cycle's first frame
+    std::uint64_t span_ns = 0;   // the cycle's length (JACK's estimate of one period)
+    std::uint32_t frames = 0;    // nframes
+    std::uint32_t sample_rate = 0;
+};
+// Runs on JACK's process thread, so it has the process callback's rules: no
+// allocation, no lock another thread holds, no wait.
+using cycle_listener = void (*)(void* user, const cycle_event& cycle) noexcept;
+
 using port_key = std::uint32_t;  // the caller's name for a port, unique in the client
 
 struct port_spec {
@@ -145,6 +156,11 @@ public:
     [[nodiscard]] std::size_t take(std::span<incoming_message> out) noexcept;
     // Readable when messages arrived; take() reads it empty. For epoll/poll.
     [[nodiscard]] int notify_fd() const noexcept;
+
+    // Control thread. `fn(user, cycle)` is called at the start of every process cycle
+    // (before the ports are served) from now on; null: no listener. When it returns the
+    // previous listener is no longer running nor called.
+    void set_cycle_listener(cycle_listener fn, void* user);
 
     [[nodiscard]] std::optional<port_counters> counters(port_key key) const;  // control thread
     [[nodiscard]] client_counters counters() const noexcept;                  // any thread

@@ -23,6 +23,7 @@
 
 #include <memory>
 
+#include "umpd/service/cycle_clock.hpp"
 #include "umpd/service/driver.hpp"
 
 namespace umpd::jack {
@@ -30,5 +31,9 @@ namespace umpd::jack {
 // The factory for server_options::drivers. The driver reads [jack] from
 // host.current_config() at start() and apply().
 [[nodiscard]] std::unique_ptr<service::driver> make_jack_driver(service::driver_host& host);
+// The same, publishing every JACK cycle into `cycles` while the client is connected (for
+// the plugin host's render thread); `cycles` must outlive the driver.
+[[nodiscard]] std::unique_ptr<service::driver> make_jack_driver(service::driver_host& host,
+                                                                service::cycle_clock* cycles);
 
 }  // namespace umpd::jack

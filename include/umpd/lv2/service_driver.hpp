@@ -20,10 +20,15 @@
 
 #include <memory>
 
+#include "umpd/service/cycle_clock.hpp"
 #include "umpd/service/driver.hpp"
 
 namespace umpd::lv2 {
 
 [[nodiscard]] std::unique_ptr<service::driver> make_lv2_driver(service::driver_host& host);
+// The same, rendering on the JACK cycle whenever `cycles` has one at [lv2] sample_rate
+// (the JACK driver publishes there); `cycles` must outlive the driver.
+[[nodiscard]] std::unique_ptr<service::driver> make_lv2_driver(service::driver_host& host,
+                                                               service::cycle_clock* cycles);
 
 }  // namespace umpd::lv2

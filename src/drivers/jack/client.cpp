@@ -156,6 +156,9 @@ struct client::impl {
     std::atomic<std::uint64_t> losses{0};
     std::atomic<std::uint64_t> incoming_dropped{0};
     std::atomic<std::uint64_t> xruns{0};
+    // The cycle listener: set with the process callback kept out (see set_cycle_listener).
+    std::atomic<cycle_listener> listener{nullptr};
+    std::atomic<void*> listener_user{nullptr};
 
     // --- the process thread -------------------------------------------------------
 
@@ -172,6 +175,14 @@ struct client::impl {
         s.process_guard.enter();
         const port_table* t = s.table.load(std::memory_order_seq_cst);
         const detail::cycle_clock clock = s.clock_of(nframes);
+        if (const cycle_listener fn = s.listener.load(std::memory_order_seq_cst)) {
+            cycle_event e;
+            e.start_ns = clock.start_ns;
+            e.span_ns = clock.span_ns;
+            e.frames = nframes;
+            e.sample_rate = jack_get_sample_rate(s.jc_rt.load(std::memory_order_relaxed));
+            fn(s.listener_user.load(std::memory_order_relaxed), e);
+        }
         std::size_t pushed = 0;
         if (t != nullptr) {
             for (port_state* p : t->ports) {
@@ -568,6 +579,17 @@ std::optional<std::string> client::jack_port_name(port_key key) const {
     const auto it = s.ports.find(key);
     if (it == s.ports.end() || s.jc == nullptr || it->second->port == nullptr) return std::nullopt;
     return std::string(::jack_port_name(it->second->port));
+}
+
+void client::set_cycle_listener(cycle_listener fn, void* user) {
+    impl& s = *impl_;
+    std::lock_guard lock(s.mu);
+    // Off first and past any cycle running it, so `user` never pairs with another fn.
+    s.listener.store(nullptr, std::memory_order_seq_cst);
+    (void)s.process_guard.wait_past(std::chrono::milliseconds(5000));
+    if (fn == nullptr) return;
+    s.listener_user.store(user, std::memory_order_seq_cst);
+    s.listener.store(fn, std::memory_order_seq_cst);
 }
 
 std::int64_t client::clock_offset_ns() const noexcept { return impl_->offset_ns.load(std::memory_order_relaxed); }

@@ -48,7 +48,7 @@ bool imported_from_jack(const service::device& d) { return d.driver == driver_na
 
 class jack_driver final : public service::driver {
 public:
-    explicit jack_driver(service::driver_host& host) : host_(host) {}
+    jack_driver(service::driver_host& host, service::cycle_clock* cycles) : host_(host), cycles_(cycles) {}
     ~jack_driver() override { stop(); }
 
     std::string_view name() const noexcept override { return driver_name; }
@@ -60,6 +60,7 @@ public:
             host_.unwatch(timer_.get());
             timer_.reset();
         }
+        if (client_) client_->set_cycle_listener(nullptr, nullptr);
         bridge_.stop();
         for (auto& [h, e] : exported_) host_.close_local(e->connection);
         exported_.clear();
@@ -116,6 +117,8 @@ private:
         // Room for a 40 000-byte SysEx (about 6 700 packets) queued for one port.
         cc.outgoing_capacity = 16384;
         auto c = std::make_unique<client>(cc);
+        // Every cycle into the shared block clock, from the first one on.
+        if (cycles_ != nullptr) c->set_cycle_listener(&publish_cycle, cycles_);
         if (auto ec = c->start()) {
             if (ec == errc::server_unavailable)
                 host_.set_status(driver_name, "absent",
@@ -348,7 +351,13 @@ private:
         return out;
     }
 
+    // JACK's process thread: the cycle into the block clock (a few stores, a futex wake).
+    static void publish_cycle(void* user, const umpd::jack::cycle_event& e) noexcept {
+        static_cast<service::cycle_clock*>(user)->publish(e.start_ns, e.frames, e.sample_rate);
+    }
+
     service::driver_host& host_;
+    service::cycle_clock* cycles_ = nullptr;
     service::jack_config config_;
     std::unique_ptr<client> client_;
     std::shared_ptr<ipc::wake> client_wake_;
@@ -362,8 +371,12 @@ private:
 
 }  // namespace
 
+std::unique_ptr<service::driver> make_jack_driver(service::driver_host& host, service::cycle_clock* cycles) {
+    return std::make_unique<jack_driver>(host, cycles);
+}
+
 std::unique_ptr<service::driver> make_jack_driver(service::driver_host& host) {
-    return std::make_unique<jack_driver>(host);
+    return std::make_unique<jack_driver>(host, nullptr);
 }
 
 }  // namespace umpd::jack

@@ -175,7 +175,7 @@ bool parse_transport_command(const std::string& command, const json& req, transp
 
 class lv2_driver final : public service::driver {
 public:
-    explicit lv2_driver(service::driver_host& host) : host_(host) {}
+    lv2_driver(service::driver_host& host, service::cycle_clock* cycles) : host_(host), cycles_(cycles) {}
     ~lv2_driver() override { stop(); }
 
     std::string_view name() const noexcept override { return driver_name; }
@@ -192,7 +192,8 @@ public:
         }
         try {
             world_ = std::make_unique<world>();
-            renderer_ = std::make_unique<renderer>(settings_.sample_rate, settings_.block_size);
+            renderer_ = std::make_unique<renderer>(settings_.sample_rate, settings_.block_size,
+                                                   c.jack.enabled ? cycles_ : nullptr);
         } catch (const std::exception& e) {
             host_.set_status(driver_name, "failed", e.what());
             host_.log(std::string("lv2: ") + e.what());
@@ -450,7 +451,26 @@ private:
                              std::to_string(settings_.sample_rate) + " Hz, " + std::to_string(settings_.block_size) +
                              "-frame blocks";
         if (!unrestored_.empty()) detail += ", " + std::to_string(unrestored_.size()) + " not loaded";
+        if (renderer_) detail += ", " + clock_text(renderer_->clock());
         host_.set_status(driver_name, "running", detail);
+    }
+
+    // Which clock the render thread is on, for the status line and the log.
+    static std::string clock_text(const service_detail::render_clock& k) {
+        using source = service_detail::render_clock::source;
+        switch (k.on) {
+        case source::jack:
+            return "on the JACK cycle (" + std::to_string(k.jack_frames) + "-frame periods)";
+        case source::rate_differs:
+            return "on umpd's clock (JACK runs at " + std::to_string(k.jack_rate) + " Hz, not [lv2] sample_rate)";
+        case source::jack_stopped: return "on umpd's clock (JACK's cycles stopped)";
+        case source::umpd: break;
+        }
+        return "on umpd's clock";
+    }
+
+    static std::string clock_name(const service_detail::render_clock& k) {
+        return k.on == service_detail::render_clock::source::jack ? "jack" : "umpd";
     }
 
     json plugin_json(const plugin_slot& p) const {
@@ -486,6 +506,8 @@ private:
                     {"controls", controls},
                     {"state", info.has_state},
                     {"time_position", info.time_position},
+                    {"clock", clock_name(renderer_->clock())},
+                    {"latency_ns", renderer_->latency_ns()},
                     {"counters",
                      {{"blocks", k.blocks},
                       {"input_dropped", k.input_dropped},
@@ -679,8 +701,15 @@ private:
     // ---- transport -----------------------------------------------------------------
 
     // Scheduled transport changes the render thread applied: announced now.
+    // Also: the render thread changed clocks (JACK came or went).
     void on_scheduled_changes() {
         for (const auto what : renderer_->take_applied()) announce(change_name(what));
+        const service_detail::render_clock k = renderer_->clock();
+        if (k != shown_clock_) {
+            shown_clock_ = k;
+            host_.log("lv2: rendering " + clock_text(k));
+            update_status();
+        }
     }
 
     static std::string change_name(transport_command::kind k) {
@@ -784,12 +813,18 @@ private:
     std::vector<service::plugin_config> unrestored_;  // configured but failed to load: kept in the config
     std::vector<connection_entry> connections_;
     bool started_ = false;
+    service::cycle_clock* cycles_ = nullptr;
+    service_detail::render_clock shown_clock_{};  // the clock last logged
 };
 
 }  // namespace
 
+std::unique_ptr<service::driver> make_lv2_driver(service::driver_host& host, service::cycle_clock* cycles) {
+    return std::make_unique<lv2_driver>(host, cycles);
+}
+
 std::unique_ptr<service::driver> make_lv2_driver(service::driver_host& host) {
-    return std::make_unique<lv2_driver>(host);
+    return std::make_unique<lv2_driver>(host, nullptr);
 }
 
 }  // namespace umpd::lv2

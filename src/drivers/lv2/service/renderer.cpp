@@ -63,11 +63,12 @@ void render_slot::prepare() {
     spans.assign(inputs.size(), {});
 }
 
-renderer::renderer(std::uint32_t sample_rate, std::uint32_t block_size)
+renderer::renderer(std::uint32_t sample_rate, std::uint32_t block_size, service::cycle_clock* cycles)
     : rate_(sample_rate),
       block_(block_size),
       latency_ns_(frames_ns(block_size) + safety_ns),
-      transport_(static_cast<double>(sample_rate)) {
+      transport_(static_cast<double>(sample_rate)),
+      cycles_(cycles) {
     if (auto ec = ipc::wake::create(applied_wake_)) throw std::system_error(ec, "lv2 renderer: eventfd");
     sets_.push_back(std::make_unique<std::vector<render_slot*>>());
     current_.store(sets_.back().get(), std::memory_order_release);
@@ -99,6 +100,27 @@ void renderer::stop() {
 void renderer::wake() noexcept {
     wake_word_.fetch_add(1, std::memory_order_acq_rel);
     futex_wake(wake_word_);
+    if (cycles_ != nullptr) cycles_->nudge();  // a render thread waiting for JACK's next cycle
+}
+
+render_clock renderer::clock() const noexcept {
+    const std::uint64_t w = clock_word_.load(std::memory_order_acquire);
+    render_clock k;
+    k.on = static_cast<render_clock::source>(w >> 56);
+    k.jack_frames = static_cast<std::uint32_t>((w >> 32) & 0xFF'FFFFu);
+    k.jack_rate = static_cast<std::uint32_t>(w & 0xFFFF'FFFFu);
+    return k;
+}
+
+std::uint64_t renderer::latency_ns() const noexcept {
+    const render_clock k = clock();
+    return k.on == render_clock::source::jack ? frames_ns(2 * std::uint64_t{k.jack_frames}) : latency_ns_;
+}
+
+void renderer::set_clock(render_clock k) noexcept {
+    const std::uint64_t w = (std::uint64_t{static_cast<std::uint8_t>(k.on)} << 56) |
+                            (std::uint64_t{k.jack_frames & 0xFF'FFFFu} << 32) | k.jack_rate;
+    if (clock_word_.exchange(w, std::memory_order_acq_rel) != w) applied_wake_.signal();
 }
 
 void renderer::set_slots(std::vector<render_slot*> slots) {
@@ -189,6 +211,9 @@ void renderer::run() noexcept {
     std::uint64_t origin = 0;
     std::uint64_t frames = 0;
     bool anchored = false;
+    bool on_jack = false;
+    std::uint64_t jack_seq = 0;    // the last JACK cycle rendered (on_jack) or seen (not)
+    std::uint64_t jack_heard = 0;  // monotonic time the last JACK cycle arrived
     while (!stop_requested_.load(std::memory_order_acquire)) {
         const std::uint32_t seen = wake_word_.load(std::memory_order_acquire);
         const std::uint64_t gen = generation_.load(std::memory_order_acquire);
@@ -202,6 +227,47 @@ void renderer::run() noexcept {
             futex_wait(wake_word_, seen, jack_ != nullptr ? &jack_idle_poll : nullptr);
             anchored = false;
             continue;
+        }
+        if (on_jack) {
+            const service::cycle_info c = cycles_->wait(jack_seq, jack_timeout_ns);
+            if (stop_requested_.load(std::memory_order_acquire)) break;
+            const std::uint64_t now = monotonic_ns();
+            if (c.sequence == jack_seq) {  // a nudge, or no cycle in time
+                if (now - jack_heard > jack_timeout_ns) {
+                    on_jack = false;
+                    anchored = false;
+                    set_clock({render_clock::source::jack_stopped, 0, 0});
+                }
+                continue;
+            }
+            if (c.rate != rate_ || c.frames == 0) {
+                on_jack = false;
+                anchored = false;
+                set_clock({render_clock::source::rate_differs, 0, c.rate});
+                jack_seq = c.sequence;
+                continue;
+            }
+            if (c.sequence > jack_seq + 1) late_blocks_.fetch_add(1, std::memory_order_relaxed);  // missed cycles
+            jack_seq = c.sequence;
+            jack_heard = now;
+            set_clock({render_clock::source::jack, c.frames, c.rate});
+            render_cycle(c);
+            continue;
+        }
+        if (cycles_ != nullptr) {
+            // Fresh JACK cycles at our rate: over to them.
+            const service::cycle_info c = cycles_->latest();
+            if (c.sequence > jack_seq) {
+                const std::uint64_t now = monotonic_ns();
+                const bool fresh = jack_seq != 0 || (c.start_ns <= now && now - c.start_ns < jack_timeout_ns);
+                jack_seq = c.sequence;
+                if (fresh && c.rate == rate_ && c.frames != 0) {
+                    on_jack = true;
+                    jack_heard = now;
+                    continue;
+                }
+                if (fresh && c.rate != rate_) set_clock({render_clock::source::rate_differs, 0, c.rate});
+            }
         }
         if (!anchored) {
             origin = monotonic_ns();
@@ -222,12 +288,12 @@ void renderer::run() noexcept {
             frames = 0;
             continue;
         }
-        render_block(window_start, window_end);
+        render_block(window_start, window_end, block_, latency_ns_);
         frames += block_;
     }
 }
 
-std::size_t renderer::take_commands(std::uint64_t out_start, std::span<transport_command> out,
+std::size_t renderer::take_commands(std::uint64_t out_start, std::uint32_t frames, std::span<transport_command> out,
                                     std::uint64_t& immediate, bool& scheduled) noexcept {
     // From the ring into the waiting list, kept sorted by time (stable: equal times keep
     // the order they were sent in; "at once" sorts first).
@@ -242,7 +308,7 @@ std::size_t renderer::take_commands(std::uint64_t out_start, std::span<transport
     commands_tail_.store(tail, std::memory_order_release);
 
     // Those due in this block, at their frames (non-decreasing, as plan_block wants).
-    const std::uint64_t out_end = out_start + frames_ns(block_);
+    const std::uint64_t out_end = out_start + frames_ns(frames);
     std::size_t n = 0;
     immediate = 0;
     scheduled = false;
@@ -253,7 +319,7 @@ std::size_t renderer::take_commands(std::uint64_t out_start, std::span<transport
         out[n].offset = 0;
         if (c.at_ns > out_start) {
             const std::uint64_t f = ((c.at_ns - out_start) * rate_ + 500'000'000u) / 1'000'000'000u;
-            out[n].offset = static_cast<std::uint32_t>(f < block_ ? f : block_ - 1);
+            out[n].offset = static_cast<std::uint32_t>(f < frames ? f : frames - 1);
         }
         if (c.at_ns == 0) {
             immediate = c.sequence > immediate ? c.sequence : immediate;
@@ -306,20 +372,33 @@ std::size_t renderer::follow_jack(std::span<transport_command> out) noexcept {
     return n;
 }
 
-void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept {
+void renderer::render_cycle(const service::cycle_info& c) noexcept {
+    const std::uint64_t period = frames_ns(c.frames);
+    if (c.start_ns < period) return;  // not a real time
+    const std::uint64_t base = c.start_ns - period;
+    const std::uint64_t latency = frames_ns(2 * std::uint64_t{c.frames});
+    for (std::uint32_t k = 0; k < c.frames; k += block_) {
+        const std::uint32_t n = c.frames - k < block_ ? c.frames - k : block_;
+        render_block(base + frames_ns(k), base + frames_ns(std::uint64_t{k} + n), n, latency);
+    }
+}
+
+void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end, std::uint32_t frames,
+                            std::uint64_t latency) noexcept {
     // Transport changes due in this block, at their frames: JACK's first (frame 0).
     std::array<transport_command, command_capacity> taken{};
-    const std::uint64_t out_start = window_start + latency_ns_;
+    const std::uint64_t out_start = window_start + latency;
     std::uint64_t immediate = 0;
     bool scheduled = false;
     const std::size_t followed = follow_jack(std::span<transport_command>(taken.data(), 8));
     const std::size_t n =
-        followed + take_commands(out_start, std::span<transport_command>(taken.data() + followed, taken.size() - followed),
+        followed + take_commands(out_start, frames,
+                                 std::span<transport_command>(taken.data() + followed, taken.size() - followed),
                                  immediate, scheduled);
     if (followed != 0) scheduled = true;  // announced like a scheduled change
-    transport_.plan_block(block_, std::span<const transport_command>(taken.data(), n), timeline_);
+    transport_.plan_block(frames, std::span<const transport_command>(taken.data(), n), timeline_);
     // The state now describes the end of this block; its time is the block's output end.
-    publish(out_start + frames_ns(block_));
+    publish(out_start + (window_end - window_start));
     // Only now: whoever waits for a change reads the state that has it.
     if (immediate > applied_sequence_.load(std::memory_order_relaxed))
         applied_sequence_.store(immediate, std::memory_order_release);
@@ -348,7 +427,7 @@ void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end
                 const timed_packet& m = b.pending[k];
                 if (m.timestamp_ns < window_end) {
                     const std::uint64_t at = m.timestamp_ns < window_start ? window_start : m.timestamp_ns;
-                    b.block[b.block_count++] = timed_packet{at + latency_ns_, m.packet};
+                    b.block[b.block_count++] = timed_packet{at + latency, m.packet};
                 } else {
                     b.pending[kept++] = m;
                 }
@@ -371,7 +450,7 @@ void renderer::render_block(std::uint64_t window_start, std::uint64_t window_end
             while (conn->read(ts, p)) read_any = true;
             if (read_any) conn->release();
         }
-        (void)slot->plugin->render(out_start, block_, slot->spans, &timeline_);
+        (void)slot->plugin->render(out_start, frames, slot->spans, &timeline_);
         for (std::size_t o = 0; o < slot->outputs.size(); ++o) {
             const auto events = slot->plugin->output(o);
             if (events.empty()) continue;

@@ -1,5 +1,6 @@
-// The lv2 driver's render thread: every plugin instance in fixed blocks on umpd's own
-// clock (CLOCK_MONOTONIC, clock_nanosleep to absolute deadlines), and the transport.
+// The lv2 driver's render thread: every plugin instance in fixed blocks, on the JACK
+// cycle while JACK runs at [lv2] sample_rate, else on umpd's own clock (CLOCK_MONOTONIC,
+// clock_nanosleep to absolute deadlines); and the transport.
 //
 // Timing (docs/plugin-host.md, "In the service"): block n covers the input window
 // [W_n, W_n + D) with D = block_size / sample_rate and W_n = origin + n * D (computed
@@ -12,14 +13,25 @@
 // round(f / rate). A message stamped before the window (late) goes to frame 0; one
 // stamped after it waits for its block.
 //
+// On the JACK cycle (docs/plugin-host.md, "On the JACK cycle"): the JACK driver publishes
+// every cycle into a service::cycle_clock; the render thread waits on it instead of
+// sleeping. At the cycle starting at S with N frames it renders the period just ended,
+// [S - N/rate, S), in blocks of block_size frames (the last one shorter when N is not a
+// multiple; one block of N when N < block_size), with latency 2N frames: the output
+// is stamped on the frames of the next JACK cycle (block starts and input frames line up
+// with JACK's too). No
+// cycle for jack_timeout_ns (the server went away) or a JACK rate other than
+// sample_rate: umpd's own clock, until fresh cycles at the right rate come again.
+//
 // Threads:
 // - control thread: start/stop, set_slots (waits until the render thread has let go of
 //   the previous set), push (a transport command, now or at a time), state(),
 //   wait_applied(), take_applied() (scheduled changes that happened, when
 //   applied_fd() is readable).
 // - render thread: everything else. It allocates nothing, takes no lock, and makes no
-//   system call but clock_nanosleep, clock_gettime and the futex of its idle sleep (and
-//   what the instances' worker semaphores and local_connection::flush do). With no
+//   system call but clock_nanosleep, clock_gettime and the futexes of its idle sleep and
+//   of the cycle clock (and what the instances' worker semaphores and
+//   local_connection::flush do). With no
 //   instance and the transport stopped it sleeps on a futex until the control thread
 //   hands it something (when following JACK: at most 50 ms, to look at JACK's transport).
 #pragma once
@@ -36,6 +48,7 @@
 #include "umpd/ipc/fd.hpp"
 #include "umpd/lv2/instance.hpp"
 #include "umpd/lv2/transport.hpp"
+#include "umpd/service/cycle_clock.hpp"
 #include "umpd/service/local_connection.hpp"
 
 namespace umpd::lv2::service_detail {
@@ -73,9 +86,24 @@ struct transport_snapshot {
     std::uint64_t time_ns = 0;  // CLOCK_MONOTONIC ns at which `state` holds (output time of its block)
 };
 
+// Which clock the render thread is on, and why (for the status line and plugin info).
+struct render_clock {
+    enum class source : std::uint8_t {
+        umpd,          // umpd's own clock: no JACK cycles (no JACK driver, or no server yet)
+        jack,          // on the JACK cycle
+        rate_differs,  // umpd's own clock: JACK runs at jack_rate, not sample_rate
+        jack_stopped,  // umpd's own clock: JACK's cycles stopped (the server went away)
+    };
+    source on = source::umpd;
+    std::uint32_t jack_frames = 0;  // JACK's period (jack)
+    std::uint32_t jack_rate = 0;    // JACK's rate (jack, rate_differs)
+    friend bool operator==(const render_clock&, const render_clock&) = default;
+};
+
 class renderer {
 public:
-    renderer(std::uint32_t sample_rate, std::uint32_t block_size);
+    // cycles: JACK's cycles to render on when they come at sample_rate (null: never).
+    renderer(std::uint32_t sample_rate, std::uint32_t block_size, service::cycle_clock* cycles = nullptr);
     ~renderer();
     renderer(const renderer&) = delete;
     renderer& operator=(const renderer&) = delete;
@@ -106,17 +134,26 @@ public:
     // scheduled ones (take_applied).
     void follow(const jack_transport_follower* jack) noexcept { jack_ = jack; }
 
-    [[nodiscard]] std::uint64_t latency_ns() const noexcept { return latency_ns_; }
+    // The current clock (any thread); applied_fd() becomes readable when it changes.
+    [[nodiscard]] render_clock clock() const noexcept;
+    // From an input timestamp to its output timestamp, on the current clock.
+    [[nodiscard]] std::uint64_t latency_ns() const noexcept;
     [[nodiscard]] std::uint64_t late_blocks() const noexcept { return late_blocks_.load(std::memory_order_relaxed); }
     [[nodiscard]] std::uint32_t sample_rate() const noexcept { return rate_; }
     [[nodiscard]] std::uint32_t block_size() const noexcept { return block_; }
 
     static constexpr std::uint64_t safety_ns = 2'000'000;  // after a window, before rendering it
+    // No JACK cycle for this long: back to umpd's own clock.
+    static constexpr std::uint64_t jack_timeout_ns = 200'000'000;
     static constexpr std::size_t command_capacity = 64;
 
 private:
     void run() noexcept;
-    void render_block(std::uint64_t window_start, std::uint64_t window_end) noexcept;
+    void render_block(std::uint64_t window_start, std::uint64_t window_end, std::uint32_t frames,
+                      std::uint64_t latency) noexcept;
+    // Render thread: the JACK period before the cycle `c` started, in blocks.
+    void render_cycle(const service::cycle_info& c) noexcept;
+    void set_clock(render_clock k) noexcept;
     // Render thread: this block's commands, in frame order, into `out`; returns how many.
     // Render thread: commands that bring the transport to JACK's (at frame 0), into `out`.
     std::size_t follow_jack(std::span<transport_command> out) noexcept;
@@ -124,8 +161,8 @@ private:
     void log_applied(transport_command::kind k) noexcept;
     // `immediate`: the highest sequence of an at-once command among them (0: none);
     // `scheduled`: whether a timed one is among them.
-    std::size_t take_commands(std::uint64_t out_start, std::span<transport_command> out, std::uint64_t& immediate,
-                              bool& scheduled) noexcept;
+    std::size_t take_commands(std::uint64_t out_start, std::uint32_t frames, std::span<transport_command> out,
+                              std::uint64_t& immediate, bool& scheduled) noexcept;
     void publish(std::uint64_t time_ns) noexcept;
     void wake() noexcept;
     [[nodiscard]] std::uint64_t frames_ns(std::uint64_t frames) const noexcept;
@@ -166,6 +203,9 @@ private:
     std::atomic<std::uint64_t> applied_tail_{0};
     ipc::wake applied_wake_;
     const jack_transport_follower* jack_ = nullptr;
+    service::cycle_clock* const cycles_;
+    // render_clock packed: source (8 bits) | frames (24 bits) | rate (32 bits).
+    std::atomic<std::uint64_t> clock_word_{0};
 
     // Transport state for the control thread: a sequence lock over atomic words.
     static constexpr std::size_t snapshot_words = (sizeof(transport_snapshot) + 7) / 8;
