@@ -466,10 +466,16 @@ TEST_F(jack_client_test, SysexLargerThanOneBufferBothWays) {
     // The chunks reached an independent client too, in order, spread over several cycles.
     std::vector<dumped_event> events;
     const auto dump_overflowed = [&] { return dump.output().find("ringbuffer was full") != std::string::npos; };
-    ASSERT_TRUE(wait_until([&] {
+    const bool dumped = wait_until([&] {
         events = parse_dump(dump.output());
         return dump_overflowed() || (!events.empty() && events.back().bytes == std::vector<std::uint8_t>{0x90, 2, 2});
-    })) << dump.output().substr(0, 2000);
+    });
+    if (!dumped && a.counters().xruns + b.counters().xruns > 0) {
+        // A cycle the server lost (dummy backend, not real-time, on a loaded machine)
+        // loses what jack_midi_dump would have read in it; umpd's own check passed.
+        GTEST_SKIP() << "JACK reported an xrun while jack_midi_dump was reading";
+    }
+    ASSERT_TRUE(dumped) << dump.output().substr(0, 2000);
     if (dump_overflowed()) {
         // jack_midi_dump's own ring overflowed (its printing thread fell behind on a
         // loaded machine): what it shows is incomplete by its own account.
