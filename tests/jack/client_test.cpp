@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "jack_server.hpp"
+#include "sysex_messages.hpp"
 #include "umpd/core/messages.hpp"
 #include "umpd/core/reassembly.hpp"
 
@@ -21,9 +22,16 @@ namespace umpd::jack {
 namespace {
 
 using test::child_process;
+using test::connect_ports;
+using test::has_port;
+using test::list_ports;
 using test::jack_server;
 using test::now_ns;
+using test::receive_until;
 using test::run;
+using test::shell_quote;
+using test::sysex_bytes;
+using test::sysex_packets;
 using test::wait_until;
 
 constexpr std::uint32_t rate = 48000;
@@ -45,31 +53,11 @@ client_config config_for(const jack_server& server, std::string name) {
     return c;
 }
 
-// jack_lsp -A: port name → its aliases.
-std::map<std::string, std::vector<std::string>> list_ports() {
-    std::map<std::string, std::vector<std::string>> ports;
-    std::istringstream in(run("jack_lsp -A 2>/dev/null"));
-    std::string line;
-    std::string current;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        if (line[0] == ' ' || line[0] == '\t') {
-            if (!current.empty()) ports[current].push_back(line.substr(line.find_first_not_of(" \t")));
-        } else {
-            current = line;
-            ports[current];
-        }
-    }
-    return ports;
-}
-
-// This file's folder: the helper scripts live next to it.
 std::string test_dir() {
     const std::string f = __FILE__;
     return f.substr(0, f.rfind('/'));
 }
 
-bool has_port(const std::string& name) { return list_ports().count(name) != 0; }
 
 // Waits until jack_lsp -A shows `name` with exactly these aliases (jack_lsp can miss a
 // beat on a loaded machine, so one reading is not enough).
@@ -81,65 +69,12 @@ bool aliases_become(const std::string& name, const std::vector<std::string>& ali
     });
 }
 
-std::string shell_quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-bool connect_ports(const std::string& from, const std::string& to) {
-    run("jack_connect " + shell_quote(from) + " " + shell_quote(to) + " 2>&1");
-    return wait_until([&] {
-        return run("jack_lsp -c " + shell_quote(from) + " 2>/dev/null").find(to) != std::string::npos;
-    });
-}
-
-std::vector<core::packet> sysex_packets(const std::vector<std::uint8_t>& bytes, core::group g = {}) {
-    std::vector<core::packet> out;
-    const std::size_t n = bytes.size();
-    for (std::size_t i = 0; i < n || (n == 0 && i == 0); i += 6) {
-        const std::size_t len = std::min<std::size_t>(6, n - i);
-        core::packet_format f = n <= 6 ? core::packet_format::complete
-                                : i == 0 ? core::packet_format::start
-                                : i + len >= n ? core::packet_format::end
-                                               : core::packet_format::continue_;
-        out.push_back(core::make_sysex7(g, f, std::span(bytes).subspan(i, len)));
-        if (n == 0) break;
-    }
-    return out;
-}
-
 std::vector<std::uint8_t> sysex_payload(std::size_t n, std::uint8_t seed = 1) {
     std::vector<std::uint8_t> b(n);
     for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * 7 + seed) & 0x7F);
     return b;
 }
 
-// Drains the client until `pred` holds for what arrived (or the guard expires).
-std::vector<incoming_message> receive_until(client& c, const std::function<bool(const std::vector<incoming_message>&)>& pred) {
-    std::vector<incoming_message> got;
-    std::array<incoming_message, 256> buf{};
-    wait_until([&] {
-        for (;;) {
-            const std::size_t n = c.take(buf);
-            got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-            if (n < buf.size()) break;
-        }
-        return pred(got);
-    });
-    return got;
-}
-
-// The SysEx payload of a run of 7-bit SysEx packets.
-std::vector<std::uint8_t> sysex_bytes(const std::vector<incoming_message>& msgs) {
-    std::vector<std::uint8_t> b;
-    for (const auto& m : msgs) {
-        if (auto v = core::as_sysex7(m.packet)) {
-            for (unsigned i = 0; i < v->size(); ++i) b.push_back(v->byte(i));
-        }
-    }
-    return b;
-}
 bool sysex_complete(const std::vector<incoming_message>& msgs) {
     return std::any_of(msgs.begin(), msgs.end(), [](const incoming_message& m) {
         auto v = core::as_sysex7(m.packet);

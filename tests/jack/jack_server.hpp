@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -49,6 +50,40 @@ inline std::string run(const std::string& cmd) {
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
     ::pclose(f);
     return out;
+}
+
+inline std::string shell_quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// jack_lsp -A: port name → its aliases.
+inline std::map<std::string, std::vector<std::string>> list_ports() {
+    std::map<std::string, std::vector<std::string>> ports;
+    std::istringstream in(run("jack_lsp -A 2>/dev/null"));
+    std::string line;
+    std::string current;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        if (line[0] == ' ' || line[0] == '\t') {
+            if (!current.empty()) ports[current].push_back(line.substr(line.find_first_not_of(" \t")));
+        } else {
+            current = line;
+            ports[current];
+        }
+    }
+    return ports;
+}
+
+inline bool has_port(const std::string& name) { return list_ports().count(name) != 0; }
+
+// jack_connect, then waits until jack_lsp shows the connection.
+inline bool connect_ports(const std::string& from, const std::string& to) {
+    run("jack_connect " + shell_quote(from) + " " + shell_quote(to) + " 2>&1");
+    return wait_until([&] {
+        return run("jack_lsp -c " + shell_quote(from) + " 2>/dev/null").find(to) != std::string::npos;
+    });
 }
 
 inline std::string read_file(const std::string& path) {

@@ -17,6 +17,7 @@
 #include "umpd/core/messages.hpp"
 #include "umpd/core/reassembly.hpp"
 #include "umpd/jack/client.hpp"
+#include "../jack/sysex_messages.hpp"
 #include "umpd_with_jack.hpp"
 
 namespace umpd::jack {
@@ -24,10 +25,13 @@ namespace {
 
 using test::child_process;
 using test::connect_ports;
+using test::has_port;
 using test::jack_server;
 using test::list_ports;
 using test::now_ns;
 using test::run;
+using test::sysex_bytes;
+using test::sysex_packets;
 using test::umpd_with_jack;
 using test::wait_until;
 
@@ -39,7 +43,6 @@ std::string test_dir() {
 }
 std::string rtmidi_send_script() { return test_dir() + "/../jack/rtmidi_send.py"; }
 
-bool has_port(const std::string& name) { return list_ports().count(name) != 0; }
 bool lacks_port(const std::string& name) { return list_ports().count(name) == 0; }
 
 // The names umpctl shows for the MIDI 1.0 ports (the name table): "in"/"out" → names.
@@ -118,40 +121,10 @@ struct jack_peer {
         return cc;
     }
     std::vector<incoming_message> take_until(const std::function<bool(const std::vector<incoming_message>&)>& done) {
-        std::vector<incoming_message> got;
-        std::array<incoming_message, 256> buf{};
-        wait_until([&] {
-            for (;;) {
-                const std::size_t n = c.take(buf);
-                got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-                if (n < buf.size()) break;
-            }
-            return done(got);
-        });
-        return got;
+        return test::receive_until(c, done);
     }
     client c;
 };
-
-std::vector<core::packet> sysex_packets(const std::vector<std::uint8_t>& bytes) {
-    std::vector<core::packet> out;
-    const std::size_t n = bytes.size();
-    for (std::size_t i = 0; i < n; i += 6) {
-        const std::size_t len = std::min<std::size_t>(6, n - i);
-        const core::packet_format f = i == 0 ? core::packet_format::start
-                                      : i + len >= n ? core::packet_format::end
-                                                     : core::packet_format::continue_;
-        out.push_back(core::make_sysex7({}, f, std::span(bytes).subspan(i, len)));
-    }
-    return out;
-}
-std::vector<std::uint8_t> sysex_bytes(const std::vector<incoming_message>& msgs) {
-    std::vector<std::uint8_t> b;
-    for (const auto& m : msgs)
-        if (auto v = core::as_sysex7(m.packet))
-            for (unsigned i = 0; i < v->size(); ++i) b.push_back(v->byte(i));
-    return b;
-}
 
 // umpd shuts down cleanly (under ASan: without findings).
 void expect_clean_exit(umpd_with_jack& u) {

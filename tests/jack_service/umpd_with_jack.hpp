@@ -21,43 +21,12 @@
 
 namespace umpd::jack::test {
 
-inline std::string shell_quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-// jack_lsp -A: port name → its aliases.
-inline std::map<std::string, std::vector<std::string>> list_ports() {
-    std::map<std::string, std::vector<std::string>> ports;
-    std::istringstream in(run("jack_lsp -A 2>/dev/null"));
-    std::string line;
-    std::string current;
-    while (std::getline(in, line)) {
-        if (line.empty()) continue;
-        if (line[0] == ' ' || line[0] == '\t') {
-            if (!current.empty()) ports[current].push_back(line.substr(line.find_first_not_of(" \t")));
-        } else {
-            current = line;
-            ports[current];
-        }
-    }
-    return ports;
-}
-
 // The ports of one JACK client ("umpd:..."), names only.
 inline std::vector<std::string> ports_of_client(const std::string& client) {
     std::vector<std::string> out;
     for (const auto& [name, aliases] : list_ports())
         if (name.rfind(client + ":", 0) == 0) out.push_back(name);
     return out;
-}
-
-inline bool connect_ports(const std::string& from, const std::string& to) {
-    run("jack_connect " + shell_quote(from) + " " + shell_quote(to) + " 2>&1");
-    return wait_until([&] {
-        return run("jack_lsp -c " + shell_quote(from) + " 2>/dev/null").find(to) != std::string::npos;
-    });
 }
 
 // umpd with a config file; the state file goes to the same private folder.
